@@ -1,0 +1,5 @@
+"""Hardware-aware model compression as Optuna components."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Sub-commands of ``hwprune``; each module exposes ``register(subparsers)``."""
