@@ -1,0 +1,324 @@
+"""FPGA latency and energy estimate from layer workloads and a device profile."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import replace
+import math
+
+from optuna_hwprune.hardware._profile import default_profile
+from optuna_hwprune.hardware._profile import DeviceProfile
+from optuna_hwprune.hardware._workload import ADD
+from optuna_hwprune.hardware._workload import CONV
+from optuna_hwprune.hardware._workload import LayerWorkload
+from optuna_hwprune.hardware._workload import LINEAR
+from optuna_hwprune.hardware._workload import POOL
+
+
+SPATIAL = "spatial"
+POINTWISE = "pointwise"
+VECTOR = "vector"
+
+
+@dataclass(frozen=True)
+class LayerEstimate:
+    """Estimated cost of one layer run on its own.
+
+    Attributes:
+        name: The workload's name.
+        engine: ``"spatial"``, ``"pointwise"`` or ``"vector"``.
+        latency_ms: Latency of the layer alone; a block whose layers overlap on separate
+            engines takes less than the sum of its layers.
+        compute_ms: Time the engine computes.
+        memory_ms: Time of the layer's external memory traffic.
+        macs: Executed MACs after zero skipping and structured pruning.
+        dram_bytes: External memory traffic in bytes.
+    """
+
+    name: str
+    engine: str
+    latency_ms: float
+    compute_ms: float
+    memory_ms: float
+    macs: int
+    dram_bytes: int
+
+
+@dataclass(frozen=True)
+class HardwareEstimate:
+    """Estimated FPGA latency and energy of one inference (batch size 1).
+
+    These figures are an analytical estimate from a device profile, not a measurement.
+
+    Attributes:
+        latency_ms: Estimated latency in milliseconds.
+        energy_mj: Estimated energy in millijoules.
+        macs: Executed MACs (dense MACs minus those skipped or pruned away).
+        per_layer: Per-layer estimates in workload order.
+    """
+
+    latency_ms: float
+    energy_mj: float
+    macs: int
+    per_layer: tuple[LayerEstimate, ...]
+
+
+def _engine(workload: LayerWorkload) -> str:
+    if workload.kind == CONV and workload.kernel_size[0] * workload.kernel_size[1] > 1:
+        return SPATIAL
+    if workload.kind in (CONV, LINEAR):
+        return POINTWISE
+    return VECTOR
+
+
+def _padded(channels: int, tile: int) -> int:
+    return -(-channels // tile) * tile
+
+
+class _LayerCost:
+    """Integer cycle counts of one layer, and its executed MACs and memory traffic."""
+
+    __slots__ = ("engine", "compute", "memory", "weight_memory", "overhead", "macs", "dram_bytes", "onchip_bytes")
+
+    def __init__(
+        self,
+        engine: str,
+        compute: int,
+        memory: int,
+        weight_memory: int,
+        overhead: int,
+        macs: int,
+        dram_bytes: int,
+        onchip_bytes: float,
+    ) -> None:
+        self.engine = engine
+        self.compute = compute
+        # Memory cycles with activations in external memory, and with activations on chip.
+        self.memory = memory
+        self.weight_memory = weight_memory
+        self.overhead = overhead
+        self.macs = macs
+        self.dram_bytes = dram_bytes
+        self.onchip_bytes = onchip_bytes
+
+
+class FPGAEstimator:
+    """Analytical FPGA latency and energy estimator for CNN inference at batch size 1.
+
+    Every layer runs on one of three engines of the device profile (spatial convolutions,
+    pointwise convolutions and linear layers, pooling and element-wise layers). A layer takes
+    a fixed overhead plus the larger of its compute time (MACs padded to the channel tile,
+    over the engine throughput) and its external memory time (a roofline). Within a block
+    whose activations fit the on-chip buffer, activations stay on chip and the spatial engine
+    runs concurrently with the others, so the block takes the longer of the two engine
+    times; otherwise its layers run one after another. Batch norm folds into the preceding
+    convolution and activations run in the output stage of the engine that produced the
+    tensor, so neither costs a pass of its own. Energy is static power times latency plus a
+    dynamic energy per executed MAC.
+
+    The results are estimates from a small analytical model, not measurements.
+
+    Args:
+        profile: Device profile; ``None`` selects the default profile calibrated against
+            HW-NAS-Bench's FPGA figures.
+    """
+
+    def __init__(self, profile: DeviceProfile | None = None) -> None:
+        self.profile = profile if profile is not None else default_profile()
+        self._cache: dict[tuple, _LayerCost] = {}
+
+    def estimate(
+        self,
+        workloads: Sequence[LayerWorkload],
+        sparsity: Mapping[str, float] | None = None,
+        structured: bool = False,
+    ) -> HardwareEstimate:
+        """Estimate latency and energy of a network.
+
+        Args:
+            workloads: Layer workloads from :func:`extract_workloads` or
+                :func:`workloads_from_arch`.
+            sparsity: Fraction of zero weights per Conv2d/Linear layer name, in ``[0, 1)``.
+                Missing layers are dense.
+            structured: If ``True``, each value is the fraction of output channels (filters)
+                removed, and the layer shrinks; otherwise the zeros are scattered and the
+                engines skip a share of them and read compressed weights.
+
+        Returns:
+            The estimate, with per-layer figures.
+        """
+        densities = self._densities(workloads, sparsity)
+        costs = [self._cost(workload, densities.get(workload.name, 1.0), structured) for workload in workloads]
+        cycles = self._total_cycles(workloads, costs)
+
+        profile = self.profile
+        cycle_ms = 1.0 / (profile.clock_mhz * 1e3)
+        macs = sum(cost.macs for cost in costs)
+        latency_ms = cycles * cycle_ms
+        energy_mj = profile.static_power_w * latency_ms + profile.energy_per_mac_pj * macs * 1e-9
+
+        per_layer = tuple(
+            LayerEstimate(
+                name=workload.name,
+                engine=cost.engine,
+                latency_ms=(cost.overhead + max(cost.compute, cost.memory)) * cycle_ms,
+                compute_ms=cost.compute * cycle_ms,
+                memory_ms=cost.memory * cycle_ms,
+                macs=cost.macs,
+                dram_bytes=cost.dram_bytes,
+            )
+            for workload, cost in zip(workloads, costs)
+        )
+        return HardwareEstimate(latency_ms=latency_ms, energy_mj=energy_mj, macs=macs, per_layer=per_layer)
+
+    def latency_cycles(self, workloads: Sequence[LayerWorkload]) -> int:
+        """Return the estimated dense latency in clock cycles (an exact integer)."""
+        costs = [self._cost(workload, 1.0, False) for workload in workloads]
+        return self._total_cycles(workloads, costs)
+
+    def speedup(
+        self,
+        workloads: Sequence[LayerWorkload],
+        sparsity: Mapping[str, float],
+        structured: bool = False,
+    ) -> float:
+        """Return the estimated speedup: dense latency over pruned latency.
+
+        Args:
+            workloads: Layer workloads of the dense network.
+            sparsity: Fraction of zero weights (or removed filters) per layer name.
+            structured: See :meth:`estimate`.
+
+        Returns:
+            Dense latency divided by the latency with ``sparsity`` applied (>= 1).
+        """
+        dense = self.estimate(workloads).latency_ms
+        pruned = self.estimate(workloads, sparsity, structured).latency_ms
+        return dense / pruned
+
+    @staticmethod
+    def _densities(
+        workloads: Sequence[LayerWorkload], sparsity: Mapping[str, float] | None
+    ) -> dict[str, float]:
+        if not sparsity:
+            return {}
+        prunable = {workload.name for workload in workloads if workload.is_prunable}
+        unknown = sorted(set(sparsity) - prunable)
+        if unknown:
+            raise ValueError(
+                f"Unknown layer names in sparsity: {unknown}. Keys must be names of Conv2d or "
+                f"Linear workloads, for example {sorted(prunable)[:3]}."
+            )
+        densities = {}
+        for name, value in sparsity.items():
+            value = float(value)
+            if not 0.0 <= value < 1.0:
+                raise ValueError(f"Sparsity of {name!r} must be in [0, 1), got {value!r}.")
+            densities[name] = 1.0 - value
+        return densities
+
+    def _cost(self, workload: LayerWorkload, density: float, structured: bool) -> _LayerCost:
+        key = (workload.cost_key(), density, structured and density < 1.0)
+        cost = self._cache.get(key)
+        if cost is None:
+            if structured and density < 1.0:
+                workload = _shrink_outputs(workload, density)
+                density = 1.0
+            cost = self._compute_cost(workload, density)
+            self._cache[key] = cost
+        return cost
+
+    def _compute_cost(self, workload: LayerWorkload, density: float) -> _LayerCost:
+        profile = self.profile
+        engine = _engine(workload)
+        element_bytes = profile.bytes_per_element
+        onchip_bytes = max(workload.input_elements, workload.output_elements) * element_bytes
+
+        if engine == VECTOR:
+            if workload.kind not in (POOL, ADD):
+                # Batch norm folds into the preceding convolution's weights and activations run
+                # in the output stage of the engine that produced the tensor.
+                return _LayerCost(engine, 0, 0, 0, 0, 0, 0, onchip_bytes)
+            window = workload.kernel_size[0] * workload.kernel_size[1] if workload.kind == POOL else 1
+            inputs = 2 * workload.output_elements if workload.kind == ADD else workload.input_elements
+            compute = math.ceil(workload.output_elements * window / profile.vector_ops_per_cycle)
+            activation_bytes = (inputs + workload.output_elements) * element_bytes
+            weight_bytes = 0.0
+            macs = 0
+        else:
+            tile = profile.channel_tile
+            groups = workload.groups
+            kernel_area = workload.kernel_size[0] * workload.kernel_size[1]
+            tiled_macs = (
+                groups
+                * _padded(workload.out_channels // groups, tile)
+                * _padded(workload.in_channels // groups, tile)
+                * workload.out_shape[1]
+                * workload.out_shape[2]
+                * kernel_area
+            )
+            throughput = (
+                profile.spatial_macs_per_cycle if engine == SPATIAL else profile.pointwise_macs_per_cycle
+            )
+            kept = 1.0 - profile.zero_skip_efficiency * (1.0 - density)
+            compute = math.ceil(tiled_macs * kept / throughput)
+            macs = math.ceil(workload.macs * kept)
+            dense_weight_bytes = workload.weight_count * element_bytes
+            sparse_weight_bytes = workload.weight_count * density * (profile.bit_width + profile.index_bits) / 8
+            # Compressed storage is used only where it is smaller than the dense tensor.
+            weight_bytes = min(dense_weight_bytes, sparse_weight_bytes)
+            activation_bytes = (workload.input_elements + workload.output_elements) * element_bytes
+
+        bandwidth = profile.memory_bytes_per_cycle
+        return _LayerCost(
+            engine,
+            compute,
+            math.ceil((weight_bytes + activation_bytes) / bandwidth),
+            math.ceil(weight_bytes / bandwidth),
+            math.ceil(profile.layer_overhead_cycles),
+            macs,
+            math.ceil(weight_bytes + activation_bytes),
+            onchip_bytes,
+        )
+
+    def _total_cycles(self, workloads: Sequence[LayerWorkload], costs: Sequence[_LayerCost]) -> int:
+        buffer_bytes = self.profile.buffer_kib * 1024
+        total = 0
+        index = 0
+        count = len(workloads)
+        while index < count:
+            block = workloads[index].block
+            spatial = 0
+            others = 0
+            serial = 0
+            fits = True
+            while index < count and workloads[index].block == block:
+                cost = costs[index]
+                if cost.onchip_bytes > buffer_bytes:
+                    fits = False
+                if cost.engine == SPATIAL:
+                    spatial += cost.overhead + max(cost.compute, cost.weight_memory)
+                else:
+                    others += cost.overhead + max(cost.compute, cost.weight_memory)
+                serial += cost.overhead + max(cost.compute, cost.memory)
+                index += 1
+            total += max(spatial, others) if fits else serial
+        return total
+
+
+def _shrink_outputs(workload: LayerWorkload, density: float) -> LayerWorkload:
+    """Remove a ``1 - density`` share of output channels (filters) from a layer."""
+    out_channels = max(1, round(workload.out_channels * density))
+    groups = workload.groups
+    if groups > 1:
+        # A grouped convolution keeps whole groups' worth of filters per group.
+        out_channels = max(groups, out_channels - out_channels % groups)
+    scale = out_channels / workload.out_channels
+    return replace(
+        workload,
+        out_shape=(out_channels, workload.out_shape[1], workload.out_shape[2]),
+        macs=math.ceil(workload.macs * scale),
+        weight_count=math.ceil(workload.weight_count * scale),
+    )
