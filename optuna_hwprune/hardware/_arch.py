@@ -12,6 +12,9 @@ from optuna_hwprune.hardware._workload import CONV
 from optuna_hwprune.hardware._workload import LayerWorkload
 from optuna_hwprune.hardware._workload import LINEAR
 from optuna_hwprune.hardware._workload import POOL
+from optuna_hwprune.nasbench.space import arch_to_ops
+from optuna_hwprune.nasbench.space import EDGES
+from optuna_hwprune.nasbench.space import OPS
 
 
 # Input resolution and class count of the three NAS-Bench-201 datasets.
@@ -23,17 +26,12 @@ NB201_DATASETS: dict[str, tuple[int, int]] = {
 _DATASET_ALIASES = {name.lower(): name for name in NB201_DATASETS}
 _DATASET_ALIASES["imagenet16"] = "ImageNet16-120"
 
-NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
-
 # The NAS-Bench-201 macro network (TinyNetwork, C=16, N=5): a 3x3 stem, three stages of five
 # cells with 16, 32 and 64 channels, and a stride-2 residual block before stages two and three.
 _STEM_CHANNELS = 16
 _CELLS_PER_STAGE = 5
 _STAGE_CHANNELS = (16, 32, 64)
 
-# Cell node each edge writes to and reads from, in arch-string order
-# (1<-0, 2<-0, 2<-1, 3<-0, 3<-1, 3<-2).
-_EDGE_TARGETS = (1, 2, 2, 3, 3, 3)
 
 
 def canonical_dataset(dataset: str) -> str:
@@ -76,11 +74,11 @@ def _elementwise(name: str, kind: str, block: str, channels: int, size: int) -> 
 def _relu_conv_bn(
     prefix: str, block: str, c_in: int, c_out: int, size: int, kernel: int, stride: int
 ) -> tuple[LayerWorkload, ...]:
-    conv = _conv(f"{prefix}.op.1", block, c_in, c_out, size, kernel, stride)
+    conv = _conv(f"{prefix}.1", block, c_in, c_out, size, kernel, stride)
     return (
-        _elementwise(f"{prefix}.op.0", ACTIVATION, block, c_in, size),
+        _elementwise(f"{prefix}.0", ACTIVATION, block, c_in, size),
         conv,
-        _batchnorm(f"{prefix}.op.2", block, c_out, conv.out_shape[1]),
+        _batchnorm(f"{prefix}.2", block, c_out, conv.out_shape[1]),
     )
 
 
@@ -93,7 +91,7 @@ def _edge_workloads(prefix: str, block: str, op: str, channels: int, size: int) 
         shape = (channels, size, size)
         return (
             LayerWorkload(
-                name=f"{prefix}.op",
+                name=prefix,
                 kind=POOL,
                 in_shape=shape,
                 out_shape=shape,
@@ -107,15 +105,13 @@ def _edge_workloads(prefix: str, block: str, op: str, channels: int, size: int) 
 
 
 def _reduction_block(index: int, c_in: int, c_out: int, size: int) -> tuple[LayerWorkload, ...]:
-    # ResNet basic block with stride 2: conv_a (3x3, stride 2), conv_b (3x3), and a shortcut
-    # of 2x2 average pooling followed by a 1x1 convolution.
+    # ResNet basic block with stride 2: a shortcut of 2x2 average pooling and a 1x1
+    # convolution, plus conv_a (3x3, stride 2) and conv_b (3x3), in the order they run.
     block = f"cells.{index}"
     half = size // 2
     return (
-        *_relu_conv_bn(f"{block}.conv_a", block, c_in, c_out, size, 3, 2),
-        *_relu_conv_bn(f"{block}.conv_b", block, c_out, c_out, half, 3, 1),
         LayerWorkload(
-            name=f"{block}.downsample.0",
+            name=f"{block}.shortcut.0",
             kind=POOL,
             in_shape=(c_in, size, size),
             out_shape=(c_in, half, half),
@@ -123,7 +119,9 @@ def _reduction_block(index: int, c_in: int, c_out: int, size: int) -> tuple[Laye
             stride=(2, 2),
             block=block,
         ),
-        _conv(f"{block}.downsample.1", block, c_in, c_out, half, 1, 1),
+        _conv(f"{block}.shortcut.1", block, c_in, c_out, half, 1, 1),
+        *_relu_conv_bn(f"{block}.conv_a", block, c_in, c_out, size, 3, 2),
+        *_relu_conv_bn(f"{block}.conv_b", block, c_out, c_out, half, 3, 1),
         _elementwise(f"{block}.add.0", ADD, block, c_out, half),
     )
 
@@ -156,25 +154,25 @@ def _templates(dataset: str) -> tuple[
             block = f"cells.{index}"
             options = tuple(
                 tuple(
-                    _edge_workloads(f"{block}.layers.{edge}", block, op, channels, size)
-                    for op in NB201_OPS
+                    _edge_workloads(f"{block}.edges.{edge}", block, op, channels, size)
+                    for op in OPS
                 )
-                for edge in range(len(_EDGE_TARGETS))
+                for edge in range(len(EDGES))
             )
             cells.append((index, channels, size, options))
             index += 1
 
     head = (
-        _batchnorm("lastact.0", "lastact", channels, size),
-        _elementwise("lastact.1", ACTIVATION, "lastact", channels, size),
+        _batchnorm("head.0", "head", channels, size),
+        _elementwise("head.1", ACTIVATION, "head", channels, size),
         LayerWorkload(
-            name="global_pooling",
+            name="pool",
             kind=POOL,
             in_shape=(channels, size, size),
             out_shape=(channels, 1, 1),
             kernel_size=(size, size),
             stride=(size, size),
-            block="global_pooling",
+            block="pool",
         ),
         LayerWorkload(
             name="classifier",
@@ -200,21 +198,20 @@ def workloads_from_ops(ops: Sequence[str], dataset: str) -> list[LayerWorkload]:
 
     Args:
         ops: Six op names in arch-string edge order (1<-0, 2<-0, 2<-1, 3<-0, 3<-1, 3<-2),
-            each one of ``none``, ``skip_connect``, ``nor_conv_1x1``, ``nor_conv_3x3`` and
-            ``avg_pool_3x3``.
+            each one of :data:`optuna_hwprune.nasbench.space.OPS`.
         dataset: ``cifar10``, ``cifar100`` or ``ImageNet16-120``.
 
     Returns:
-        The workloads in the order that a forward pass of the network runs them, with the
-        module names of the NAS-Bench-201 reference implementation (``stem.0``,
-        ``cells.3.layers.2.op.1``, ``cells.5.conv_a.op.1``, ``classifier``).
+        The workloads in the order that a forward pass of
+        :class:`optuna_hwprune.nasbench.network.CellNetwork` runs them, with its module names
+        (``stem.0``, ``cells.3.edges.2.1``, ``cells.5.conv_a.1``, ``classifier``).
     """
-    if len(ops) != len(_EDGE_TARGETS):
-        raise ValueError(f"Expected {len(_EDGE_TARGETS)} edge ops, got {len(ops)}: {tuple(ops)}.")
+    if len(ops) != len(EDGES):
+        raise ValueError(f"Expected {len(EDGES)} edge ops, got {len(ops)}: {tuple(ops)}.")
     try:
-        op_ids = [NB201_OPS.index(op) for op in ops]
+        op_ids = [OPS.index(op) for op in ops]
     except ValueError:
-        raise ValueError(f"Unknown op in {tuple(ops)}; expected ops from {NB201_OPS}.") from None
+        raise ValueError(f"Unknown op in {tuple(ops)}; expected ops from {OPS}.") from None
     stem, cells, reductions, head = _templates(canonical_dataset(dataset))
 
     workloads = list(stem)
@@ -222,7 +219,7 @@ def workloads_from_ops(ops: Sequence[str], dataset: str) -> list[LayerWorkload]:
         if index - 1 in reductions:
             workloads.extend(reductions[index - 1])
         first, second, third = _additions(index, channels, size)
-        # Node sums run as sum(op(x) for ...), so each addition follows its second operand.
+        # Each node adds an edge output to its running sum as soon as that output exists.
         workloads.extend(options[0][op_ids[0]])
         workloads.extend(options[1][op_ids[1]])
         workloads.extend(options[2][op_ids[2]])
@@ -246,9 +243,7 @@ def workloads_from_arch(arch: str, dataset: str) -> list[LayerWorkload]:
             (32x32 or 16x16) and the classifier width (10, 100 or 120 classes).
 
     Returns:
-        The same workloads, names included, that :func:`extract_workloads` returns for the
-        NAS-Bench-201 network of ``arch`` on a batch of that dataset's images.
+        The same workloads, names included, that :func:`extract_workloads` returns for
+        ``CellNetwork(arch, num_classes)`` on a batch of that dataset's images.
     """
-    from optuna_hwprune.nasbench.space import arch_to_ops
-
     return workloads_from_ops(arch_to_ops(arch), dataset)

@@ -73,11 +73,11 @@ def _pair(value: Any) -> tuple[int, int]:
 
 
 def _block_of(name: str, modules: dict[str, nn.Module]) -> str:
-    # The outermost named ancestor that is not a plain container is the layer's block
-    # (for example "cells.3" or "layer2.1"); layers directly under the root, or under
-    # containers only, form a block named by their top-level container.
+    # The outermost ancestor that is not a plain container is the layer's block (for example
+    # "cells.3" or "layer2.1"). Layers directly under the root, or under containers only,
+    # belong to the block named by their top-level module ("stem", "fc").
     parts = name.split(".")
-    for end in range(1, len(parts) + 1):
+    for end in range(1, len(parts)):
         prefix = ".".join(parts[:end])
         if not isinstance(modules[prefix], _CONTAINERS):
             return prefix
@@ -128,7 +128,8 @@ class _Extractor:
         index = self.additions[owner]
         self.additions[owner] += 1
         name = f"{owner}.add.{index}" if owner else f"add.{index}"
-        block = _block_of(owner, self.modules) if owner else name
+        # The module running the addition counts as an ancestor of it.
+        block = _block_of(name, self.modules) if owner else name
         shape = _chw(result)
         self.workloads.append(
             LayerWorkload(name=name, kind=ADD, in_shape=shape, out_shape=shape, block=block)
