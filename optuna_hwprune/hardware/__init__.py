@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from optuna_hwprune.hardware._arch import workloads_from_arch
 from optuna_hwprune.hardware._arch import workloads_from_ops
+from optuna_hwprune.hardware._calibrate import calibrate
+from optuna_hwprune.hardware._calibrate import CalibrationResult
+from optuna_hwprune.hardware._calibrate import DEFAULT_LATENCY_PARAMETERS
 from optuna_hwprune.hardware._estimator import FPGAEstimator
 from optuna_hwprune.hardware._estimator import HardwareEstimate
 from optuna_hwprune.hardware._estimator import LayerEstimate
@@ -18,11 +21,14 @@ from optuna_hwprune.hardware._workload import LayerWorkload
 
 
 __all__ = [
+    "CalibrationResult",
+    "DEFAULT_LATENCY_PARAMETERS",
     "DeviceProfile",
     "FPGAEstimator",
     "HardwareEstimate",
     "LayerEstimate",
     "LayerWorkload",
+    "calibrate",
     "default_profile",
     "extract_workloads",
     "workloads_from_arch",

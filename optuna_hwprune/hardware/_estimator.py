@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,10 +29,11 @@ class LayerEstimate:
 
     Attributes:
         name: The workload's name.
-        engine: ``"spatial"``, ``"pointwise"`` or ``"vector"``.
-        latency_ms: Latency of the layer alone; a block whose layers overlap on separate
-            engines takes less than the sum of its layers.
-        compute_ms: Time the engine computes.
+        engine: ``"spatial"`` or ``"pointwise"`` (the MAC array on kernels larger than 1x1
+            or on 1x1 kernels and linear layers) or ``"vector"``.
+        latency_ms: Latency of the layer alone; a block whose layers overlap takes less than
+            the sum of its layers.
+        compute_ms: Time the MAC array or vector unit computes.
         memory_ms: Time of the layer's external memory traffic.
         macs: Executed MACs after zero skipping and structured pruning.
         dram_bytes: External memory traffic in bytes.
@@ -46,7 +48,6 @@ class LayerEstimate:
     dram_bytes: int
 
 
-@dataclass(frozen=True)
 class HardwareEstimate:
     """Estimated FPGA latency and energy of one inference (batch size 1).
 
@@ -56,13 +57,36 @@ class HardwareEstimate:
         latency_ms: Estimated latency in milliseconds.
         energy_mj: Estimated energy in millijoules.
         macs: Executed MACs (dense MACs minus those skipped or pruned away).
-        per_layer: Per-layer estimates in workload order.
+        per_layer: Per-layer estimates in workload order, built on first access.
     """
 
-    latency_ms: float
-    energy_mj: float
-    macs: int
-    per_layer: tuple[LayerEstimate, ...]
+    __slots__ = ("latency_ms", "energy_mj", "macs", "_layers", "_per_layer")
+
+    def __init__(
+        self,
+        latency_ms: float,
+        energy_mj: float,
+        macs: int,
+        layers: Callable[[], tuple[LayerEstimate, ...]],
+    ) -> None:
+        self.latency_ms = latency_ms
+        self.energy_mj = energy_mj
+        self.macs = macs
+        self._layers = layers
+        self._per_layer: tuple[LayerEstimate, ...] | None = None
+
+    @property
+    def per_layer(self) -> tuple[LayerEstimate, ...]:
+        """Per-layer estimates in workload order."""
+        if self._per_layer is None:
+            self._per_layer = self._layers()
+        return self._per_layer
+
+    def __repr__(self) -> str:
+        return (
+            f"HardwareEstimate(latency_ms={self.latency_ms!r}, energy_mj={self.energy_mj!r}, "
+            f"macs={self.macs!r}, layers={len(self.per_layer)})"
+        )
 
 
 def _engine(workload: LayerWorkload) -> str:
@@ -107,16 +131,18 @@ class _LayerCost:
 class FPGAEstimator:
     """Analytical FPGA latency and energy estimator for CNN inference at batch size 1.
 
-    Every layer runs on one of three engines of the device profile (spatial convolutions,
-    pointwise convolutions and linear layers, pooling and element-wise layers). A layer takes
-    a fixed overhead plus the larger of its compute time (MACs padded to the channel tile,
-    over the engine throughput) and its external memory time (a roofline). Within a block
-    whose activations fit the on-chip buffer, activations stay on chip and the spatial engine
-    runs concurrently with the others, so the block takes the longer of the two engine
-    times; otherwise its layers run one after another. Batch norm folds into the preceding
-    convolution and activations run in the output stage of the engine that produced the
-    tensor, so neither costs a pass of its own. Energy is static power times latency plus a
-    dynamic energy per executed MAC.
+    The device has a MAC array for convolutions and linear layers (with one throughput for
+    kernels larger than 1x1 and another for 1x1 kernels), a vector unit for pooling and
+    additions, and one external memory port. A layer costs a fixed overhead plus the larger
+    of its compute time (MACs padded to the channel tile, over the throughput, with idle
+    slots at the start of each output row of a spatial convolution) and its memory time
+    (weight and activation bytes over the bandwidth): a roofline. Consecutive layers of one
+    block (a cell, a residual block) overlap when every activation tensor of the block fits
+    the on-chip buffer; the block then takes as long as its busiest resource. Otherwise the
+    layers run one after another. Batch norm folds into the preceding convolution and
+    activations run in the output stage of the unit that produced the tensor, so neither
+    costs a pass of its own. Energy is static power times latency plus a dynamic energy per
+    executed MAC.
 
     The results are estimates from a small analytical model, not measurements.
 
@@ -127,7 +153,7 @@ class FPGAEstimator:
 
     def __init__(self, profile: DeviceProfile | None = None) -> None:
         self.profile = profile if profile is not None else default_profile()
-        self._cache: dict[tuple, _LayerCost] = {}
+        self._cache: dict[int | tuple[int, float, bool], _LayerCost] = {}
 
     def estimate(
         self,
@@ -150,7 +176,10 @@ class FPGAEstimator:
             The estimate, with per-layer figures.
         """
         densities = self._densities(workloads, sparsity)
-        costs = [self._cost(workload, densities.get(workload.name, 1.0), structured) for workload in workloads]
+        if densities:
+            costs = [self._cost(workload, densities.get(workload.name, 1.0), structured) for workload in workloads]
+        else:
+            costs = [self._cost(workload, 1.0, False) for workload in workloads]
         cycles = self._total_cycles(workloads, costs)
 
         profile = self.profile
@@ -159,19 +188,21 @@ class FPGAEstimator:
         latency_ms = cycles * cycle_ms
         energy_mj = profile.static_power_w * latency_ms + profile.energy_per_mac_pj * macs * 1e-9
 
-        per_layer = tuple(
-            LayerEstimate(
-                name=workload.name,
-                engine=cost.engine,
-                latency_ms=(cost.overhead + max(cost.compute, cost.memory)) * cycle_ms,
-                compute_ms=cost.compute * cycle_ms,
-                memory_ms=cost.memory * cycle_ms,
-                macs=cost.macs,
-                dram_bytes=cost.dram_bytes,
+        def layers() -> tuple[LayerEstimate, ...]:
+            return tuple(
+                LayerEstimate(
+                    name=workload.name,
+                    engine=cost.engine,
+                    latency_ms=(cost.overhead + max(cost.compute, cost.memory)) * cycle_ms,
+                    compute_ms=cost.compute * cycle_ms,
+                    memory_ms=cost.memory * cycle_ms,
+                    macs=cost.macs,
+                    dram_bytes=cost.dram_bytes,
+                )
+                for workload, cost in zip(workloads, costs)
             )
-            for workload, cost in zip(workloads, costs)
-        )
-        return HardwareEstimate(latency_ms=latency_ms, energy_mj=energy_mj, macs=macs, per_layer=per_layer)
+
+        return HardwareEstimate(latency_ms=latency_ms, energy_mj=energy_mj, macs=macs, layers=layers)
 
     def latency_cycles(self, workloads: Sequence[LayerWorkload]) -> int:
         """Return the estimated dense latency in clock cycles (an exact integer)."""
@@ -220,10 +251,11 @@ class FPGAEstimator:
         return densities
 
     def _cost(self, workload: LayerWorkload, density: float, structured: bool) -> _LayerCost:
-        key = (workload.cost_key(), density, structured and density < 1.0)
+        pruned = density < 1.0
+        key = (workload.cost_id, density, structured) if pruned else workload.cost_id
         cost = self._cache.get(key)
         if cost is None:
-            if structured and density < 1.0:
+            if structured and pruned:
                 workload = _shrink_outputs(workload, density)
                 density = 1.0
             cost = self._compute_cost(workload, density)
@@ -263,6 +295,9 @@ class FPGAEstimator:
                 profile.spatial_macs_per_cycle if engine == SPATIAL else profile.pointwise_macs_per_cycle
             )
             kept = 1.0 - profile.zero_skip_efficiency * (1.0 - density)
+            if engine == SPATIAL:
+                out_width = workload.out_shape[2]
+                tiled_macs = tiled_macs * (out_width + profile.row_overhead_pixels) / out_width
             compute = math.ceil(tiled_macs * kept / throughput)
             macs = math.ceil(workload.macs * kept)
             dense_weight_bytes = workload.weight_count * element_bytes
@@ -284,27 +319,32 @@ class FPGAEstimator:
         )
 
     def _total_cycles(self, workloads: Sequence[LayerWorkload], costs: Sequence[_LayerCost]) -> int:
+        # Consecutive workloads with the same block name form one block. Integer cycle counts
+        # make the total independent of summation order, so equal work gives equal estimates.
         buffer_bytes = self.profile.buffer_kib * 1024
         total = 0
         index = 0
         count = len(workloads)
         while index < count:
             block = workloads[index].block
-            spatial = 0
-            others = 0
-            serial = 0
+            mac_array = vector = memory = overhead = serial = 0
             fits = True
             while index < count and workloads[index].block == block:
                 cost = costs[index]
-                if cost.onchip_bytes > buffer_bytes:
-                    fits = False
-                if cost.engine == SPATIAL:
-                    spatial += cost.overhead + max(cost.compute, cost.weight_memory)
-                else:
-                    others += cost.overhead + max(cost.compute, cost.weight_memory)
+                fits = fits and cost.onchip_bytes <= buffer_bytes
                 serial += cost.overhead + max(cost.compute, cost.memory)
+                overhead += cost.overhead
+                memory += cost.memory
+                if cost.engine == VECTOR:
+                    vector += cost.compute
+                else:
+                    mac_array += cost.compute
                 index += 1
-            total += max(spatial, others) if fits else serial
+            # A block whose activations fit on chip streams them between its layers, so the
+            # MAC array, the vector unit and the memory port work concurrently and the busiest
+            # one sets the pace. Otherwise each layer completes, through external memory,
+            # before the next starts.
+            total += overhead + max(mac_array, vector, memory) if fits else serial
         return total
 
 

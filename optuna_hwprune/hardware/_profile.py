@@ -19,10 +19,9 @@ DEFAULT_PROFILE_NAME = "zc706-hwnasbench"
 class DeviceProfile:
     """Physical parameters of a CNN accelerator on an FPGA.
 
-    The accelerator has three engines: a spatial engine for convolutions with kernels larger
-    than 1x1, a pointwise engine for 1x1 convolutions and linear layers, and a vector engine
-    for pooling and element-wise layers. Each engine reads and writes external memory through
-    one shared port.
+    The accelerator has a MAC array for convolutions and linear layers, a vector unit for
+    pooling and element-wise additions, one external memory port, and an on-chip buffer for
+    activations. See :class:`FPGAEstimator` for how latency and energy follow from them.
 
     Attributes:
         name: Profile name.
@@ -30,13 +29,17 @@ class DeviceProfile:
         bit_width: Bits per weight and per activation (fixed point).
         channel_tile: Input and output channels that the MAC arrays process per pass; layers
             whose channel count is not a multiple of it waste the rest of the pass.
-        spatial_macs_per_cycle: Throughput of the spatial convolution engine.
-        pointwise_macs_per_cycle: Throughput of the 1x1 convolution and linear engine.
-        vector_ops_per_cycle: Throughput of the pooling and element-wise engine.
+        spatial_macs_per_cycle: MAC array throughput on convolutions with kernels larger than
+            1x1, in MACs per cycle.
+        pointwise_macs_per_cycle: MAC array throughput on 1x1 convolutions and linear layers,
+            in MACs per cycle.
+        row_overhead_pixels: Idle pixel slots per output row of a spatial convolution, while
+            the sliding-window line buffer refills at the start of each row.
+        vector_ops_per_cycle: Vector unit throughput in pooling-window or addition operations
+            per cycle.
         memory_bytes_per_cycle: External memory bandwidth in bytes per clock cycle.
         buffer_kib: On-chip activation buffer in KiB. When every activation tensor of a block
-            fits, its layers run concurrently on their engines; otherwise they run one after
-            another.
+            fits, its layers overlap; otherwise they run one after another.
         layer_overhead_cycles: Fixed cycles per layer (configuration, pipeline fill and drain).
         static_power_w: Power drawn while the accelerator runs, in watts.
         energy_per_mac_pj: Dynamic energy per executed MAC in picojoules.
@@ -53,6 +56,7 @@ class DeviceProfile:
     channel_tile: int = 16
     spatial_macs_per_cycle: float = 256.0
     pointwise_macs_per_cycle: float = 64.0
+    row_overhead_pixels: float = 32.0
     vector_ops_per_cycle: float = 16.0
     memory_bytes_per_cycle: float = 32.0
     buffer_kib: float = 4.0
@@ -76,7 +80,7 @@ class DeviceProfile:
         for key in positive:
             if not getattr(self, key) > 0:
                 raise ValueError(f"DeviceProfile.{key} must be > 0, got {getattr(self, key)!r}.")
-        for key in ("buffer_kib", "layer_overhead_cycles", "static_power_w", "energy_per_mac_pj", "index_bits"):
+        for key in ("row_overhead_pixels", "buffer_kib", "layer_overhead_cycles", "static_power_w", "energy_per_mac_pj", "index_bits"):
             if getattr(self, key) < 0:
                 raise ValueError(f"DeviceProfile.{key} must be >= 0, got {getattr(self, key)!r}.")
         if not 0.0 <= self.zero_skip_efficiency <= 1.0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 
 CONV = "conv"
@@ -17,6 +18,10 @@ LAYER_KINDS = (CONV, LINEAR, POOL, ADD, BATCHNORM, ACTIVATION)
 # Element size used by the ``*_bytes`` properties: 16-bit fixed point, the precision of the
 # default device profile. The estimator itself uses the bit width of its own profile.
 BYTES_PER_ELEMENT = 2
+
+# Small integer ids of distinct cost keys, so that estimators can look up layer costs by an
+# int instead of hashing nested tuples.
+_COST_IDS: dict[tuple, int] = {}
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,11 @@ class LayerWorkload:
     def is_prunable(self) -> bool:
         """Whether sparsity applies to this layer (convolutions and linear layers)."""
         return self.kind in (CONV, LINEAR)
+
+    @cached_property
+    def cost_id(self) -> int:
+        """Integer id shared by all workloads with the same :meth:`cost_key`."""
+        return _COST_IDS.setdefault(self.cost_key(), len(_COST_IDS))
 
     def cost_key(self) -> tuple:
         """Return everything that determines the layer's cost, without its name and block."""
