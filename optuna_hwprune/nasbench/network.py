@@ -138,8 +138,12 @@ class CellNetwork(nn.Module):
         self.head = nn.Sequential(nn.BatchNorm2d(width), nn.ReLU(inplace=False))
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(width, num_classes)
+        # Channels-last weights and inputs let oneDNN use its fast CPU convolutions: the
+        # default layout ran 16-channel convolutions about 100x slower with torch 2.x on x86_64.
+        self.to(memory_format=torch.channels_last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.contiguous(memory_format=torch.channels_last)
         features = self.head(self.cells(self.stem(x)))
         return self.classifier(torch.flatten(self.pool(features), 1))
 

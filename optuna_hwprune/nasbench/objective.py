@@ -58,6 +58,22 @@ def seed_params(arch_ops: Sequence[str], max_epochs: int) -> dict[str, Any]:
     return params
 
 
+def suggest_arch(trial: optuna.trial.Trial) -> str:
+    """Suggest the six edge operations and return the cell's canonical arch string."""
+    return ops_to_arch([trial.suggest_categorical(name, OPS) for name in OP_PARAMS])
+
+
+def suggest_hyperparameters(trial: optuna.trial.Trial, max_epochs: int) -> dict[str, Any]:
+    """Suggest the training hyper-parameters (see the module docstring for their ranges)."""
+    return {
+        "lr": trial.suggest_float("lr", *LR_RANGE, log=True),
+        "weight_decay": trial.suggest_float("weight_decay", *WEIGHT_DECAY_RANGE, log=True),
+        "batch_size": trial.suggest_categorical("batch_size", BATCH_SIZES),
+        "epochs": trial.suggest_int("epochs", 1, max_epochs),
+        "augment": trial.suggest_categorical("augment", (True, False)),
+    }
+
+
 def constraints_from_trial(trial: optuna.trial.FrozenTrial) -> list[float]:
     """Return the constraint values a trial recorded (Optuna's ``constraints_func`` convention).
 
@@ -108,10 +124,6 @@ class SeedSearchObjective:
         self.seed = seed
         self.table = table if table is not None else load_table()
 
-    def suggest_arch(self, trial: optuna.trial.Trial) -> str:
-        """Suggest the six edge operations and return the cell's arch string."""
-        return ops_to_arch(trial.suggest_categorical(name, OPS) for name in OP_PARAMS)
-
     def __call__(self, trial: optuna.trial.Trial) -> float:
         import optuna
         import torch
@@ -119,7 +131,7 @@ class SeedSearchObjective:
         from optuna_hwprune.nasbench._training import evaluate, train
         from optuna_hwprune.nasbench.network import CellNetwork, count_macs, count_parameters
 
-        arch = self.suggest_arch(trial)
+        arch = suggest_arch(trial)
         index = arch_to_index(arch)
         self._check_seed(trial, index, arch)
         record = self.table.query(index, self.reference)
@@ -144,11 +156,7 @@ class SeedSearchObjective:
             _logger.info("trial %d: cell %d violates %s; not trained", trial.number, index, ", ".join(broken))
             raise optuna.TrialPruned(f"cell {index} violates {', '.join(broken)}")
 
-        lr = trial.suggest_float("lr", *LR_RANGE, log=True)
-        weight_decay = trial.suggest_float("weight_decay", *WEIGHT_DECAY_RANGE, log=True)
-        batch_size = trial.suggest_categorical("batch_size", BATCH_SIZES)
-        epochs = trial.suggest_int("epochs", 1, self.max_epochs)
-        augment = trial.suggest_categorical("augment", (True, False))
+        hyperparameters = suggest_hyperparameters(trial, self.max_epochs)
 
         torch.manual_seed(self.seed + trial.number)
         model = CellNetwork(arch, self.train_set.num_classes, in_channels=self.train_set.in_channels)
@@ -159,11 +167,7 @@ class SeedSearchObjective:
         loss = train(
             model,
             self.train_set,
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=weight_decay,
-            augment=augment,
+            **hyperparameters,
             device=self.device,
             seed=self.seed + trial.number,
         )
@@ -180,7 +184,7 @@ class SeedSearchObjective:
             index,
             val_accuracy,
             test_accuracy,
-            epochs,
+            hyperparameters["epochs"],
             elapsed,
         )
         return val_accuracy

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -200,7 +201,10 @@ def run_seed_search(
         sampler=create_sampler(sampler, seed, population_size=max(n_seeds, 4)),
         load_if_exists=True,
     )
-    study.set_metric_names([METRIC_NAME])
+    with warnings.catch_warnings():
+        # set_metric_names is marked experimental in Optuna; the dashboard reads its names.
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.set_metric_names([METRIC_NAME])
     study.set_user_attr("dataset", dataset)
     study.set_user_attr("reference", reference)
     study.set_user_attr("constraints", [str(c) for c in parsed])
