@@ -54,8 +54,8 @@ class CalibrationResult:
 
 
 def _buffer_candidates(networks: Sequence[Sequence[LayerWorkload]], bytes_per_element: float) -> list[float]:
-    # Each distinct per-block peak activation size is a threshold at which blocks start to
-    # overlap; a buffer just below the smallest one lets no block overlap.
+    # Each distinct per-block peak activation size is a threshold at which more blocks
+    # overlap. A buffer of 0 KiB lets no block overlap.
     sizes = set()
     for workloads in networks:
         peaks: dict[str, int] = {}

@@ -104,14 +104,13 @@ def _padded(channels: int, tile: int) -> int:
 class _LayerCost:
     """Integer cycle counts of one layer, and its executed MACs and memory traffic."""
 
-    __slots__ = ("engine", "compute", "memory", "weight_memory", "overhead", "macs", "dram_bytes", "onchip_bytes")
+    __slots__ = ("engine", "compute", "memory", "overhead", "macs", "dram_bytes", "onchip_bytes")
 
     def __init__(
         self,
         engine: str,
         compute: int,
         memory: int,
-        weight_memory: int,
         overhead: int,
         macs: int,
         dram_bytes: int,
@@ -119,9 +118,7 @@ class _LayerCost:
     ) -> None:
         self.engine = engine
         self.compute = compute
-        # Memory cycles with activations in external memory, and with activations on chip.
         self.memory = memory
-        self.weight_memory = weight_memory
         self.overhead = overhead
         self.macs = macs
         self.dram_bytes = dram_bytes
@@ -134,9 +131,10 @@ class FPGAEstimator:
     The device has a MAC array for convolutions and linear layers (with one throughput for
     kernels larger than 1x1 and another for 1x1 kernels), a vector unit for pooling and
     additions, and one external memory port. A layer costs a fixed overhead plus the larger
-    of its compute time (MACs padded to the channel tile, over the throughput, with idle
-    slots at the start of each output row of a spatial convolution) and its memory time
-    (weight and activation bytes over the bandwidth): a roofline. Consecutive layers of one
+    of its compute time and its memory time (a roofline). Compute time is the MAC count,
+    with channels padded to the channel tile, over the throughput, plus idle slots at the
+    start of each output row of a spatial convolution. Memory time is the weight and
+    activation bytes over the bandwidth. Consecutive layers of one
     block (a cell, a residual block) overlap when every activation tensor of the block fits
     the on-chip buffer; the block then takes as long as its busiest resource. Otherwise the
     layers run one after another. Batch norm folds into the preceding convolution and
@@ -169,8 +167,8 @@ class FPGAEstimator:
             sparsity: Fraction of zero weights per Conv2d/Linear layer name, in ``[0, 1)``.
                 Missing layers are dense.
             structured: If ``True``, each value is the fraction of output channels (filters)
-                removed, and the layer shrinks; otherwise the zeros are scattered and the
-                engines skip a share of them and read compressed weights.
+                removed, and the layer shrinks. If ``False``, the zeros are scattered, so the
+                MAC array skips a share of them and reads compressed weights.
 
         Returns:
             The estimate, with per-layer figures.
@@ -270,9 +268,9 @@ class FPGAEstimator:
 
         if engine == VECTOR:
             if workload.kind not in (POOL, ADD):
-                # Batch norm folds into the preceding convolution's weights and activations run
-                # in the output stage of the engine that produced the tensor.
-                return _LayerCost(engine, 0, 0, 0, 0, 0, 0, onchip_bytes)
+                # Batch norm folds into the preceding convolution's weights. Activations run in
+                # the output stage of the unit that produced the tensor.
+                return _LayerCost(engine, 0, 0, 0, 0, 0, onchip_bytes)
             window = workload.kernel_size[0] * workload.kernel_size[1] if workload.kind == POOL else 1
             inputs = 2 * workload.output_elements if workload.kind == ADD else workload.input_elements
             compute = math.ceil(workload.output_elements * window / profile.vector_ops_per_cycle)
@@ -294,12 +292,12 @@ class FPGAEstimator:
             throughput = (
                 profile.spatial_macs_per_cycle if engine == SPATIAL else profile.pointwise_macs_per_cycle
             )
-            kept = 1.0 - profile.zero_skip_efficiency * (1.0 - density)
+            executed_fraction = 1.0 - profile.zero_skip_efficiency * (1.0 - density)
             if engine == SPATIAL:
                 out_width = workload.out_shape[2]
                 tiled_macs = tiled_macs * (out_width + profile.row_overhead_pixels) / out_width
-            compute = math.ceil(tiled_macs * kept / throughput)
-            macs = math.ceil(workload.macs * kept)
+            compute = math.ceil(tiled_macs * executed_fraction / throughput)
+            macs = math.ceil(workload.macs * executed_fraction)
             dense_weight_bytes = workload.weight_count * element_bytes
             sparse_weight_bytes = workload.weight_count * density * (profile.bit_width + profile.index_bits) / 8
             # Compressed storage is used only where it is smaller than the dense tensor.
@@ -311,7 +309,6 @@ class FPGAEstimator:
             engine,
             compute,
             math.ceil((weight_bytes + activation_bytes) / bandwidth),
-            math.ceil(weight_bytes / bandwidth),
             math.ceil(profile.layer_overhead_cycles),
             macs,
             math.ceil(weight_bytes + activation_bytes),
@@ -353,7 +350,7 @@ def _shrink_outputs(workload: LayerWorkload, density: float) -> LayerWorkload:
     out_channels = max(1, round(workload.out_channels * density))
     groups = workload.groups
     if groups > 1:
-        # A grouped convolution keeps whole groups' worth of filters per group.
+        # A grouped convolution keeps the same number of filters in every group.
         out_channels = max(groups, out_channels - out_channels % groups)
     scale = out_channels / workload.out_channels
     return replace(

@@ -27,8 +27,8 @@ class DeviceProfile:
         name: Profile name.
         clock_mhz: Clock frequency of the accelerator in MHz.
         bit_width: Bits per weight and per activation (fixed point).
-        channel_tile: Input and output channels that the MAC arrays process per pass; layers
-            whose channel count is not a multiple of it waste the rest of the pass.
+        channel_tile: Input and output channels that the MAC array processes per pass. A
+            layer whose channel count is not a multiple of it wastes the rest of the pass.
         spatial_macs_per_cycle: MAC array throughput on convolutions with kernels larger than
             1x1, in MACs per cycle.
         pointwise_macs_per_cycle: MAC array throughput on 1x1 convolutions and linear layers,
@@ -43,7 +43,7 @@ class DeviceProfile:
         layer_overhead_cycles: Fixed cycles per layer (configuration, pipeline fill and drain).
         static_power_w: Power drawn while the accelerator runs, in watts.
         energy_per_mac_pj: Dynamic energy per executed MAC in picojoules.
-        zero_skip_efficiency: Fraction of the MACs on zero weights that the engines skip
+        zero_skip_efficiency: Fraction of the MACs on zero weights that the MAC array skips
             (0 = none, 1 = all) for unstructured sparsity.
         index_bits: Bits of position index stored per non-zero weight of a compressed
             (sparse) weight tensor.

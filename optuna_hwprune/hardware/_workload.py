@@ -45,7 +45,7 @@ class LayerWorkload:
         macs: Multiply-accumulate operations of convolutions and linear layers, 0 otherwise.
         weight_count: Number of weight and bias elements.
         block: Name of the network block that the layer belongs to (for example ``"cells.3"``
-            or ``"layer2.1"``). Layers of one block may overlap in time on separate engines.
+            or ``"layer2.1"``). Layers of one block may overlap in time.
     """
 
     name: str
