@@ -18,6 +18,8 @@ from optuna_hwprune.hardware._workload import LINEAR
 from optuna_hwprune.hardware._workload import POOL
 
 
+_MAX_CACHED_COSTS = 100_000
+
 SPATIAL = "spatial"
 POINTWISE = "pointwise"
 VECTOR = "vector"
@@ -257,6 +259,10 @@ class FPGAEstimator:
                 workload = _shrink_outputs(workload, density)
                 density = 1.0
             cost = self._compute_cost(workload, density)
+            if len(self._cache) >= _MAX_CACHED_COSTS:
+                # Random sparsity vectors rarely repeat, so a long search would grow the cache
+                # without bound.
+                self._cache.clear()
             self._cache[key] = cost
         return cost
 

@@ -72,6 +72,10 @@ def _pair(value: Any) -> tuple[int, int]:
     return (int(value), int(value))
 
 
+def _parameter_count(module: nn.Module) -> int:
+    return sum(int(tensor.numel()) for tensor in (module.weight, module.bias) if tensor is not None)
+
+
 def _block_of(name: str, modules: dict[str, nn.Module]) -> str:
     # The outermost ancestor that is not a plain container is the layer's block (for example
     # "cells.3" or "layer2.1"). Layers directly under the root, or under containers only,
@@ -167,7 +171,7 @@ class _Extractor:
                 stride=_pair(module.stride),
                 groups=int(module.groups),
                 macs=int(macs),
-                weight_count=sum(int(p.numel()) for p in (module.weight, module.bias) if p is not None),
+                weight_count=_parameter_count(module),
                 block=block,
             )
         if isinstance(module, nn.Linear):
@@ -178,7 +182,7 @@ class _Extractor:
                 in_shape=(module.in_features, rows, 1),
                 out_shape=(module.out_features, rows, 1),
                 macs=module.in_features * module.out_features * rows,
-                weight_count=sum(int(p.numel()) for p in (module.weight, module.bias) if p is not None),
+                weight_count=_parameter_count(module),
                 block=block,
             )
         if isinstance(module, _POOLS):
@@ -200,21 +204,14 @@ class _Extractor:
                 stride=stride,
                 block=block,
             )
-        if isinstance(module, _BATCHNORMS):
+        if isinstance(module, _BATCHNORMS + _ACTIVATIONS):
+            is_batchnorm = isinstance(module, _BATCHNORMS)
             return LayerWorkload(
                 name=self._unique(name, keep_name=False),
-                kind=BATCHNORM,
+                kind=BATCHNORM if is_batchnorm else ACTIVATION,
                 in_shape=in_shape,
                 out_shape=out_shape,
-                weight_count=2 * int(module.num_features),
-                block=block,
-            )
-        if isinstance(module, _ACTIVATIONS):
-            return LayerWorkload(
-                name=self._unique(name, keep_name=False),
-                kind=ACTIVATION,
-                in_shape=in_shape,
-                out_shape=out_shape,
+                weight_count=2 * int(module.num_features) if is_batchnorm else 0,
                 block=block,
             )
         return None
