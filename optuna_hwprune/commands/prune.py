@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+import warnings
 from pathlib import Path
 
 
@@ -116,7 +117,7 @@ def _parse_layers(text: str | None) -> list[str] | None:
         return None
     patterns = [pattern.strip() for pattern in text.split(",") if pattern.strip()]
     if not patterns:
-        raise ValueError(f"--layers {text!r} holds no pattern; write e.g. 'layer*,fc'")
+        raise ValueError(f"--layers {text!r} contains no pattern; write for example 'layer*,fc'")
     return patterns
 
 
@@ -218,7 +219,10 @@ def run(args: argparse.Namespace) -> int:
         storage=args.storage, study_name=args.study, directions=list(objective.directions),
         sampler=_make_sampler(args.sampler, args.population, args.seed), load_if_exists=True,
     )
-    study.set_metric_names(list(objective.metric_names))
+    with warnings.catch_warnings():
+        # set_metric_names has been marked experimental since Optuna 3.2.
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.set_metric_names(list(objective.metric_names))
     study.set_user_attr("model", args.model)
     study.set_user_attr("dense_val_accuracy", dense_val.accuracy)
     study.set_user_attr("dense_test_accuracy", dense_test.accuracy)
@@ -228,7 +232,7 @@ def run(args: argparse.Namespace) -> int:
     finished = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)))
     remaining = max(0, args.trials - finished)
     if finished:
-        console.print(f"study {args.study!r} already holds {finished} finished trials; running {remaining} more")
+        console.print(f"study {args.study!r} already contains {finished} finished trials; running {remaining} more")
 
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("trials", total=remaining)

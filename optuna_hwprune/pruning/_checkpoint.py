@@ -92,7 +92,7 @@ def load_dense_checkpoint(
         found = (payload["model"], payload["num_classes"], payload["in_channels"])
         if found != expected:
             raise ValueError(
-                f"checkpoint {path} holds model {found[0]} with {found[1]} classes and "
+                f"checkpoint {path} contains model {found[0]} with {found[1]} classes and "
                 f"{found[2]} input channels, but {expected[0]} with {expected[1]} classes and "
                 f"{expected[2]} channels is requested."
             )

@@ -57,9 +57,9 @@ def obtain_dense_model(
     """Return the dense model that a pruning study starts from.
 
     With ``checkpoint``, the model is loaded from it. Otherwise a checkpoint cached in
-    ``cache_dir`` under :func:`dense_checkpoint_name` is reused, and when there is none the model
-    is trained for ``epochs`` on all of ``train_set`` and then cached, so that a rerun with the
-    same model, dataset, epochs and seed does not train again.
+    ``cache_dir`` under :func:`dense_checkpoint_name` is reused. When there is none, the model
+    is trained for ``epochs`` on all of ``train_set`` and then cached, so a rerun with the same
+    model, dataset, epochs and seed does not train again.
 
     Args:
         model_name: Name that :func:`build_model` accepts.

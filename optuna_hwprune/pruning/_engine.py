@@ -1,9 +1,9 @@
 """The training engine: dense training, fine-tuning of a masked model, and evaluation.
 
-Every loop reads in-memory uint8 batches through :func:`optuna_hwprune.datasets.iterate_batches`
-(augmentation happens on whole batches), trains with SGD and Nesterov momentum under a
-label-smoothed cross-entropy, and can run in ``channels_last`` memory format, which made
-ResNet-20 training about twice as fast on a 2-core x86_64 CPU (``benchmarks/pruning_cost.py``).
+Every loop reads in-memory uint8 batches through :func:`optuna_hwprune.datasets.iterate_batches`,
+which augments whole batches at once. Training uses SGD with Nesterov momentum on a
+label-smoothed cross-entropy. The ``channels_last`` memory format made ResNet-20 training about
+twice as fast on a 2-core x86_64 CPU (``benchmarks/pruning_cost.py``).
 """
 
 from __future__ import annotations

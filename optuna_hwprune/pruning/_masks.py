@@ -121,7 +121,7 @@ def magnitude_masks(
 def apply_masks(model: nn.Module, masks: Mapping[str, torch.Tensor]) -> nn.Module:
     """Install masks on the named layers so that they stay applied through training.
 
-    A layer that already holds a mask gets the new one in its place (the old mask is folded
+    A layer that already has a mask gets the new one in its place (the old mask is folded
     into the weight first, so pruning never revives weights).
 
     Args:

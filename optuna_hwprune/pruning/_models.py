@@ -13,8 +13,9 @@ class _BasicBlock(nn.Module):
     """Two 3x3 convolutions with a parameter-free shortcut.
 
     When the block halves the resolution and doubles the width, the shortcut subsamples the
-    input by 2 and zero-pads the new channels ("option A" of He et al., 2016, section 4.2), so
-    every convolution of the network sits on the residual branch.
+    input by 2 and zero-pads the new channels. This is the parameter-free shortcut ("option A")
+    of the CIFAR-10 ResNets in He et al. (2016), "Deep Residual Learning for Image Recognition".
+    Every convolution of the network is therefore on the residual branch.
     """
 
     def __init__(self, in_channels: int, out_channels: int, stride: int) -> None:
@@ -97,7 +98,7 @@ def resnet50(num_classes: int = 10, in_channels: int = 3) -> nn.Module:
     """torchvision's ResNet50 with a CIFAR stem.
 
     The 7x7 stride-2 stem convolution becomes a 3x3 stride-1 one and the max-pool is removed,
-    so ``layer1`` sees 32x32 feature maps on CIFAR images (about 23.5 M parameters and 1.3 G
+    so ``layer1`` runs on 32x32 feature maps on CIFAR images (about 23.5 M parameters and 1.3 G
     MACs per image).
     """
     from torchvision.models import resnet50 as torchvision_resnet50

@@ -28,7 +28,7 @@ PARAM_PREFIX = "sparsity/"
 
 
 def sparsity_param(layer: str) -> str:
-    """Return the name of the trial parameter that holds the sparsity of ``layer``."""
+    """Return the name of the trial parameter that stores the sparsity of ``layer``."""
     return PARAM_PREFIX + layer
 
 
@@ -111,7 +111,7 @@ class PruningObjective:
                 f"{finetune_steps}, {batch_size} and {finetune_lr}."
             )
         if any(hasattr(module, "weight_mask") for module in model.modules()):
-            raise ValueError("model already holds masks; pass the dense model (see remove_masks).")
+            raise ValueError("model already has masks installed; pass the dense model (see remove_masks).")
 
         self.dense_model = copy.deepcopy(model).cpu().eval()
         self.train_set = train_set
