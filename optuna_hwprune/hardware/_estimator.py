@@ -353,6 +353,8 @@ class FPGAEstimator:
 
 def _shrink_outputs(workload: LayerWorkload, density: float) -> LayerWorkload:
     """Remove a ``1 - density`` share of output channels (filters) from a layer."""
+    # NOTE: the consumer of this layer keeps its input channel count, so the estimated
+    # structured speedup is a lower bound.
     out_channels = max(1, round(workload.out_channels * density))
     groups = workload.groups
     if groups > 1:

@@ -63,6 +63,8 @@ class DeviceProfile:
     layer_overhead_cycles: float = 200.0
     static_power_w: float = 7.0
     energy_per_mac_pj: float = 0.0
+    # NOTE: no sparse measurements were available for calibration, so these two values are
+    # assumptions, not fitted figures.
     zero_skip_efficiency: float = 0.75
     index_bits: int = 4
     description: str = ""
