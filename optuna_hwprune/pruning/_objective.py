@@ -171,7 +171,8 @@ class PruningObjective:
             return self._fail(trial, f"validation loss is {validation.loss}")
 
         model.cpu()
-        trial.set_user_attr("measured_sparsity", {name: layer_sparsity(model)[name] for name in requested})
+        measured = layer_sparsity(model)
+        trial.set_user_attr("measured_sparsity", {name: measured[name] for name in requested})
         trial.set_user_attr("nonzero_params", count_nonzero_parameters(model))
         trial.set_user_attr("macs", int(estimate.macs))
         trial.set_user_attr("latency_ms", float(estimate.latency_ms))
