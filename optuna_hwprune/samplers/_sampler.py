@@ -288,7 +288,7 @@ class LayerwiseNSGASampler(BaseGASampler):
     def _make_plan(self, study: Study, trial: FrozenTrial, plan: _TrialPlan) -> None:
         trials = study._get_trials(deepcopy=False, use_cache=True)
         if plan.generation == 0:
-            plan.distributions = self._latest_distributions(trials)
+            plan.distributions = self._latest_distributions(trials, trial.number)
             plan.entries = self._design_entries(trial.number, plan, self._design_size(study))
         else:
             parents = self.get_parent_population(study, plan.generation)
@@ -304,9 +304,13 @@ class LayerwiseNSGASampler(BaseGASampler):
             self._avoid_duplicates(study, parents if plan.generation > 0 else [], plan, finished, running)
 
     @staticmethod
-    def _latest_distributions(trials: Sequence[FrozenTrial]) -> dict[str, BaseDistribution]:
+    def _latest_distributions(
+        trials: Sequence[FrozenTrial], current_number: int
+    ) -> dict[str, BaseDistribution]:
+        # The first generation has no parents, so the most recent other trial that suggested
+        # parameters (running ones included) tells which search space to plan for.
         for trial in reversed(trials):
-            if trial.state == TrialState.COMPLETE:
+            if trial.number != current_number and trial.distributions:
                 return dict(trial.distributions)
         return {}
 

@@ -1,0 +1,135 @@
+"""Several worker processes on one study, and a study reopened with load_if_exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+import subprocess
+import sys
+
+import optuna
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalFileBackend
+from optuna.trial import TrialState
+import pytest
+
+from optuna_hwprune.samplers import LayerwiseNSGASampler
+
+_GENERATION_KEY = "LayerwiseNSGASampler:generation"
+_PARENT_PREFIX = "LayerwiseNSGASampler:parent:"
+_OPS = ("skip", "none", "conv3", "conv1", "pool")
+_N_EDGES = 6
+
+# Each worker opens the study by name and runs its share of trials. Every worker uses the
+# same seed on purpose: the sampler must still give each trial its own point.
+_WORKER = r"""
+import sys, time
+import optuna
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalFileBackend
+from optuna_hwprune.samplers import LayerwiseNSGASampler
+
+storage_spec, study_name, n_trials = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if storage_spec.startswith("journal:"):
+    storage = JournalStorage(JournalFileBackend(storage_spec[len("journal:"):]))
+else:
+    storage = storage_spec
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+study = optuna.load_study(study_name=study_name, storage=storage, sampler=LayerwiseNSGASampler(seed=0))
+
+def objective(trial):
+    ops = [trial.suggest_categorical(f"edge{i}", OPS) for i in range(N_EDGES)]
+    time.sleep(0.01)
+    return float(sum(op.startswith("conv") for op in ops)), float(sum(op == "none" for op in ops))
+
+study.optimize(objective, n_trials=n_trials)
+"""
+
+
+def _objective(trial: optuna.Trial) -> tuple[float, float]:
+    ops = [trial.suggest_categorical(f"edge{i}", _OPS) for i in range(_N_EDGES)]
+    return float(sum(op.startswith("conv") for op in ops)), float(sum(op == "none" for op in ops))
+
+
+def _worker_source() -> str:
+    return f"OPS = {_OPS!r}\nN_EDGES = {_N_EDGES}\n" + _WORKER
+
+
+def _run_workers(storage_spec: str, study_name: str, n_workers: int, n_trials: int) -> None:
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", _worker_source(), storage_spec, study_name, str(n_trials)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(n_workers)
+    ]
+    for process in processes:
+        _, stderr = process.communicate(timeout=240)
+        assert process.returncode == 0, stderr
+
+
+def _check_shared_study(study: optuna.Study, n_expected: int) -> None:
+    trials = study.trials
+    assert len(trials) == n_expected
+    assert all(t.state == TrialState.COMPLETE for t in trials)
+
+    points = [tuple(t.params[f"edge{i}"] for i in range(_N_EDGES)) for t in trials]
+    assert len(set(points)) == len(points), "two trials received the same parameters"
+
+    generations = [t.system_attrs[_GENERATION_KEY] for t in trials]
+    assert max(generations) >= 2
+    parent_keys = [
+        key for key in study._storage.get_study_system_attrs(study._study_id)
+        if key.startswith(_PARENT_PREFIX)
+    ]
+    assert len(parent_keys) >= 2
+
+
+@pytest.mark.slow
+def test_parallel_workers_on_sqlite(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'parallel.db'}"
+    study = optuna.create_study(
+        study_name="parallel", storage=url, directions=["maximize", "minimize"]
+    )
+    _run_workers(url, "parallel", n_workers=3, n_trials=16)
+    _check_shared_study(optuna.load_study(study_name="parallel", storage=url), 48)
+    assert study.study_name == "parallel"
+
+
+@pytest.mark.slow
+def test_parallel_workers_on_journal_file(tmp_path: Path) -> None:
+    path = tmp_path / "parallel.log"
+    storage = JournalStorage(JournalFileBackend(str(path)))
+    optuna.create_study(study_name="journal", storage=storage, directions=["maximize", "minimize"])
+    _run_workers(f"journal:{path}", "journal", n_workers=3, n_trials=16)
+    storage = JournalStorage(JournalFileBackend(str(path)))
+    _check_shared_study(optuna.load_study(study_name="journal", storage=storage), 48)
+
+
+def test_resume_with_load_if_exists_continues(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'resume.db'}"
+    directions = ["maximize", "minimize"]
+    study = optuna.create_study(
+        study_name="resume", storage=url, directions=directions,
+        sampler=LayerwiseNSGASampler(seed=0),
+    )
+    study.optimize(_objective, n_trials=30)
+    first_part = study.trials
+    last_generation = max(t.system_attrs[_GENERATION_KEY] for t in first_part)
+    assert last_generation >= 2
+
+    # A new process would build a new sampler; its caches start empty.
+    reopened = optuna.create_study(
+        study_name="resume", storage=url, directions=directions,
+        sampler=LayerwiseNSGASampler(seed=0), load_if_exists=True,
+    )
+    reopened.optimize(_objective, n_trials=20)
+    second_part = reopened.trials[30:]
+
+    generations = [t.system_attrs[_GENERATION_KEY] for t in second_part]
+    assert min(generations) >= last_generation
+    assert max(generations) > last_generation
+    earlier = {tuple(sorted(t.params.items())) for t in first_part}
+    later = [tuple(sorted(t.params.items())) for t in second_part]
+    assert not earlier & set(later), "the reopened study replayed earlier points"
