@@ -1,9 +1,9 @@
 """The NAS-Bench-201 cell network in torch.
 
-The macro skeleton follows NAS-Bench-201's ``TinyNetwork`` (Dong and Yang, ICLR 2020): a 3x3
-conv stem with ``C`` channels, three stages of ``N`` cells with ``C``, ``2C`` and ``4C``
-channels joined by two residual reduction blocks (stride 2), then batch norm, ReLU, global
-average pooling and a linear classifier. Every convolution is ReLU -> Conv (no bias) ->
+The macro skeleton follows NAS-Bench-201's ``TinyNetwork`` (Dong and Yang, ICLR 2020). A 3x3
+conv stem with ``C`` channels feeds three stages of ``N`` cells with ``C``, ``2C`` and ``4C``
+channels, joined by two residual reduction blocks (stride 2). Batch norm, ReLU, global average
+pooling and a linear classifier follow. Every convolution is ReLU -> Conv (no bias) ->
 BatchNorm with affine parameters, so the parameter count of a network equals NAS-Bench-201's
 for ``C=16, N=5``.
 """
@@ -194,10 +194,10 @@ def count_macs(model: nn.Module, input_shape: tuple[int, int, int]) -> int:
 def estimate_memory_bytes(model: nn.Module, input_shape: tuple[int, int, int]) -> dict[str, int]:
     """Estimate inference memory of one image in float32: weights plus peak live activations.
 
-    Activations are counted per top-level block (stem, each cell or reduction, head): a cell
-    keeps its input and all node outputs alive until it returns, so its peak is
-    ``NUM_NODES + 1`` feature maps of its output size (four nodes plus one edge output being
-    summed). Other blocks hold their input and output at once.
+    Activations are counted per top-level block (stem, each cell or reduction, head). A cell
+    keeps all four node maps (its input included) alive until it returns, plus one edge output
+    being summed, so its peak is ``NUM_NODES + 1`` maps of its output size. Other blocks keep
+    their input and output at once.
 
     Args:
         model: A :class:`CellNetwork`.

@@ -9,8 +9,8 @@ Search space (parameter names are stable, so seeds and sampled trials share it):
 
 The objective value is the validation accuracy (fraction in [0, 1]). Test accuracy, parameter
 count, MACs and every benchmark metric of the cell on the reference dataset become user
-attributes. A sampled cell that violates the constraints is not trained: the trial is pruned
-with its constraint values recorded and ``feasible=False``.
+attributes. Constraint values go to :meth:`optuna.trial.Trial.set_constraint`. A sampled cell
+that violates a constraint is not trained: the trial is pruned with ``feasible=False``.
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
 }
 
 METRIC_NAME = "val_accuracy"
-CONSTRAINT_ATTR = "constraint_values"
 
 
 def seed_params(arch_ops: Sequence[str], max_epochs: int) -> dict[str, Any]:
@@ -74,15 +73,26 @@ def suggest_hyperparameters(trial: optuna.trial.Trial, max_epochs: int) -> dict[
     }
 
 
-def constraints_from_trial(trial: optuna.trial.FrozenTrial) -> list[float]:
-    """Return the constraint values a trial recorded (Optuna's ``constraints_func`` convention).
+def record_constraints(
+    trial: optuna.trial.Trial, record: dict[str, Any], constraints: Sequence[Constraint]
+) -> list[float]:
+    """Store each constraint's value on ``trial`` with :meth:`optuna.trial.Trial.set_constraint`.
 
-    A trial that failed before recording them counts as infeasible.
+    Samplers that handle constraints (TPE, NSGA-II, LayerwiseNSGASampler) read them from the
+    trial, so infeasible trials rank below feasible ones. A value <= 0 means the bound is met.
+
+    Returns:
+        The values, in the order of ``constraints``.
     """
-    values = trial.user_attrs.get(CONSTRAINT_ATTR)
-    if values is None:
-        return [1.0]
-    return [float(value) for value in values]
+    values = []
+    for constraint in constraints:
+        measured = record[constraint.metric]
+        violation = float(constraint.violation(math.nan if measured is None else measured))
+        # A missing measurement violates by inf; storages want finite numbers.
+        value = min(violation, 1e300)
+        trial.set_constraint(str(constraint), value)
+        values.append(value)
+    return values
 
 
 class SeedSearchObjective:
@@ -142,13 +152,7 @@ class SeedSearchObjective:
         for metric in self.table.metrics(self.reference):
             trial.set_user_attr(f"bench_{metric}", record[metric])
 
-        values = []
-        for constraint in self.constraints:
-            measured = record[constraint.metric]
-            violation = float(constraint.violation(math.nan if measured is None else measured))
-            # A missing measurement violates by inf; storages want finite numbers.
-            values.append(min(violation, 1e300))
-        trial.set_user_attr(CONSTRAINT_ATTR, values)
+        values = record_constraints(trial, record, self.constraints)
         feasible = all(value <= 0 for value in values)
         trial.set_user_attr("feasible", feasible)
         if not feasible:

@@ -9,12 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optuna_hwprune.nasbench.constraints import Constraint, feasible_mask, parse_constraints
-from optuna_hwprune.nasbench.objective import (
-    METRIC_NAME,
-    OP_PARAMS,
-    SeedSearchObjective,
-    constraints_from_trial,
-)
+from optuna_hwprune.nasbench.objective import METRIC_NAME, OP_PARAMS, SeedSearchObjective
 from optuna_hwprune.nasbench.seeds import Seed, enqueue_seeds, find_seeds
 from optuna_hwprune.nasbench.similarity import closest_reference, describe_dataset
 from optuna_hwprune.nasbench.table import HW_METRICS, BenchTable, load_table, normalize_dataset
@@ -26,13 +21,17 @@ _logger = logging.getLogger(__name__)
 
 SAMPLERS = ("auto", "nsga", "tpe", "random")
 DEFAULT_METRIC = "fpga_latency"
-# Sampled cells that violate the constraints are pruned without training and do not count
-# towards the trial budget; this bounds the proposals per trained trial.
+# Sampled cells that violate the constraints are pruned without training, so they do not count
+# towards the trial budget. This bounds the proposals per trained trial.
 MAX_PROPOSALS_PER_TRIAL = 50
 
 
 def create_sampler(name: str, seed: int | None, population_size: int = 4) -> optuna.samplers.BaseSampler:
-    """Create the sampler for non-seed trials, with the objective's constraints attached.
+    """Create the sampler for non-seed trials.
+
+    The objective reports constraints through :meth:`optuna.trial.Trial.set_constraint`, which
+    the NSGA and TPE samplers read from every finished trial (Optuna 5 deprecates TPE's
+    ``constraints_func`` in favour of it). The random sampler ignores them.
 
     Args:
         name: ``"nsga"`` (:class:`~optuna_hwprune.samplers.LayerwiseNSGASampler`), ``"tpe"``
@@ -54,12 +53,10 @@ def create_sampler(name: str, seed: int | None, population_size: int = 4) -> opt
             if name == "nsga":
                 raise
         else:
-            return LayerwiseNSGASampler(
-                population_size=max(4, population_size), seed=seed, constraints_func=constraints_from_trial
-            )
+            return LayerwiseNSGASampler(population_size=max(4, population_size), seed=seed)
     if name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
-    return optuna.samplers.TPESampler(seed=seed, constraints_func=constraints_from_trial)
+    return optuna.samplers.TPESampler(seed=seed)
 
 
 def _run_trials(
@@ -103,6 +100,7 @@ def trial_summary(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
         "state": trial.state.name,
         "seed": attrs.get("source") == "seed",
         "feasible": attrs.get("feasible"),
+        "constraints": dict(trial.constraints),
         "index": attrs.get("index"),
         "arch": attrs.get("arch"),
         "params": dict(trial.params),

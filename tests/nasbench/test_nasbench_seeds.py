@@ -11,9 +11,7 @@ from optuna_hwprune.nasbench._training import accuracy, evaluate, predict
 from optuna_hwprune.nasbench.constraints import parse_constraints
 from optuna_hwprune.nasbench.network import CellNetwork
 from optuna_hwprune.nasbench.objective import (
-    CONSTRAINT_ATTR,
     SeedSearchObjective,
-    constraints_from_trial,
     seed_params,
     suggest_arch,
     suggest_hyperparameters,
@@ -104,7 +102,7 @@ def test_infeasible_cell_is_pruned_untrained(breast) -> None:
     assert slow.user_attrs["feasible"] is False
     assert "lr" not in slow.params
     assert "test_accuracy" not in slow.user_attrs
-    assert slow.user_attrs[CONSTRAINT_ATTR][0] == pytest.approx(6.67856 - 2.5)
-    assert constraints_from_trial(slow)[0] > 0
+    assert slow.constraints["fpga_latency<=2.5"] == pytest.approx(6.67856 - 2.5)
+    assert slow.constraints["edgetpu_latency<=100"] <= 0
     assert no_tpu.state == TrialState.PRUNED
-    assert no_tpu.user_attrs[CONSTRAINT_ATTR][1] > 0
+    assert no_tpu.constraints["edgetpu_latency<=100"] > 0
