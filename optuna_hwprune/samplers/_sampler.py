@@ -130,6 +130,8 @@ class LayerwiseNSGASampler(BaseGASampler):
 
         self._plans: dict[int, _TrialPlan] = {}
         self._parent_cache: dict[tuple[int, int], list[FrozenTrial]] = {}
+        self._ranking_cache: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._distributions_cache: dict[tuple[int, int], dict[str, BaseDistribution]] = {}
         self._seen = SeenPoints()
         self._lock = threading.Lock()
 
@@ -292,7 +294,10 @@ class LayerwiseNSGASampler(BaseGASampler):
             plan.entries = self._design_entries(trial.number, plan, self._design_size(study))
         else:
             parents = self.get_parent_population(study, plan.generation)
-            plan.distributions = self._parent_distributions(parents)
+            key = (study._study_id, plan.generation)
+            if key not in self._distributions_cache:
+                self._distributions_cache[key] = self._parent_distributions(parents)
+            plan.distributions = self._distributions_cache[key]
             if len(parents) == 0:
                 plan.entries = {}
                 return
@@ -385,7 +390,13 @@ class LayerwiseNSGASampler(BaseGASampler):
     def _parent_ranking(
         self, study: Study, parents: Sequence[FrozenTrial], generation: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return rank_and_crowding(parents, study.directions, self._is_constrained(parents))
+        # The parents of a generation are fixed, so their ranking is computed once per process.
+        key = (study._study_id, generation)
+        ranking = self._ranking_cache.get(key)
+        if ranking is None:
+            ranking = rank_and_crowding(parents, study.directions, self._is_constrained(parents))
+            self._ranking_cache[key] = ranking
+        return ranking
 
     @staticmethod
     def _parent_units(
