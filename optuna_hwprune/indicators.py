@@ -65,9 +65,9 @@ def hypervolume(points: np.ndarray, reference_point: np.ndarray) -> float:
     """Compute the hypervolume dominated by ``points`` and bounded by ``reference_point``.
 
     Points that do not strictly dominate the reference point contribute nothing. Two
-    objectives take a sort-and-sweep in ``O(n log n)``; more objectives take recursive slicing
-    along the last objective, which suits fronts of a few hundred points in three or four
-    objectives.
+    objectives take a sort-and-sweep in ``O(n log n)``. More objectives take recursive slicing
+    along the last objective, which is fast enough for fronts of a few hundred points in three
+    or four objectives.
 
     Args:
         points: Minimisation vectors, shape ``(n_points, n_objectives)``.

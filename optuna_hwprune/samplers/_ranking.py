@@ -3,8 +3,9 @@
 A trial is feasible when every constraint value is zero or less. A NaN value, or a constraint
 key that other trials of the same population report but this trial lacks, makes it infeasible
 with an infinite violation, so a broken constraint evaluation can never win. Feasible trials
-are sorted into fronts by Pareto dominance; infeasible trials come after every feasible one,
-ordered by total violation (the constrained domination of Deb et al., NSGA-II, 2002).
+are sorted into fronts by Pareto dominance. Infeasible trials come after every feasible one,
+ordered by total violation, which is the constrained domination of NSGA-II (Deb et al., IEEE
+Trans. Evolutionary Computation 6(2), 2002).
 """
 
 from __future__ import annotations
@@ -99,8 +100,8 @@ def non_dominated_ranks(losses: np.ndarray, violations: np.ndarray) -> np.ndarra
 def crowding_distances(losses: np.ndarray) -> np.ndarray:
     """Return the crowding distance of each row within its own set of points.
 
-    The extreme points of every objective get ``inf``; the others get the sum over objectives
-    of the gap between their two neighbours, divided by that objective's finite range.
+    The extreme points of every objective get ``inf``. Every other point gets the sum over
+    objectives of the gap between its two neighbours, divided by that objective's finite range.
     """
     n, n_objectives = losses.shape
     distances = np.zeros(n)

@@ -85,8 +85,9 @@ class LayerwiseNSGASampler(BaseGASampler):
     parameters, and categorical values are the very choice objects of that distribution.
 
     Constraints come from :meth:`optuna.trial.Trial.set_constraint` or from
-    ``constraints_func``. A trial is feasible when all its values are zero or less; a NaN value,
-    or a constraint key that other trials report and this one lacks, counts as infeasible.
+    ``constraints_func``. A trial is feasible when all its values are zero or less. A NaN value
+    counts as infeasible, and so does a constraint key that other trials report and this one
+    lacks.
 
     Args:
         population_size: Number of trials per generation (at least 4). None, the default,
@@ -139,8 +140,9 @@ class LayerwiseNSGASampler(BaseGASampler):
         """Return the number of completed trials that closes ``generation``.
 
         With ``population_size=None`` the population starts at 8, so selection begins after 8
-        trials, and grows by one trial per generation for two objectives or by four for three
-        or more, whose fronts are surfaces that need more points to cover, up to 64.
+        trials. It then grows by one trial per generation for two objectives, and by four for
+        three or more because their fronts are surfaces that need more points. The size stops
+        growing at 64.
         """
         if self._fixed_population_size is not None:
             return self._fixed_population_size
@@ -148,7 +150,10 @@ class LayerwiseNSGASampler(BaseGASampler):
         return min(_MAX_DEFAULT_POPULATION, _INITIAL_POPULATION + growth * generation)
 
     def reseed_rng(self) -> None:
-        self._seed = int(np.random.SeedSequence().generate_state(1)[0])
+        # Nothing to do: every trial already draws from its own generator, seeded by the sampler
+        # seed and the trial number, and keeping the seed keeps the first-generation design
+        # shared between threads and processes.
+        pass
 
     # Generation bookkeeping -------------------------------------------------------------------
 
@@ -202,8 +207,8 @@ class LayerwiseNSGASampler(BaseGASampler):
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
-        # Every parameter goes through sample_independent, which sees the distribution that this
-        # trial requests (dynamic ranges included) and reads the child planned for the trial.
+        # Every parameter goes through sample_independent, which receives the distribution that
+        # this trial requests (dynamic ranges included) and reads the child planned for the trial.
         return {}
 
     def sample_relative(
@@ -312,8 +317,8 @@ class LayerwiseNSGASampler(BaseGASampler):
     def _latest_distributions(
         trials: Sequence[FrozenTrial], current_number: int
     ) -> dict[str, BaseDistribution]:
-        # The first generation has no parents, so the most recent other trial that suggested
-        # parameters (running ones included) tells which search space to plan for.
+        # The first generation has no parents, so the plan covers the search space of the most
+        # recent other trial that suggested parameters, running trials included.
         for trial in reversed(trials):
             if trial.number != current_number and trial.distributions:
                 return dict(trial.distributions)

@@ -49,11 +49,14 @@ def test_values_inside_requested_distributions() -> None:
         c = trial.suggest_categorical("c", MIXED_CHOICES)
 
         assert x <= y <= x + 1.0
-        assert 2 <= n <= 64 and isinstance(n, int)
-        assert m in range(-10, 21, 5) and isinstance(m, int)
+        assert 2 <= n <= 64
+        assert isinstance(n, int)
+        assert m in range(-10, 21, 5)
+        assert isinstance(m, int)
         assert 1e-4 <= z <= 1.0
         assert FloatDistribution(0.0, 1.0, step=0.1)._contains(w)
-        assert 0 <= k <= upper and isinstance(k, int)
+        assert 0 <= k <= upper
+        assert isinstance(k, int)
         assert any(c is choice for choice in MIXED_CHOICES)
         checked["count"] += 1
         return x + y + n + k, -(z + w + m)
@@ -117,7 +120,8 @@ def test_sparse_generations_still_propose_valid_points() -> None:
     def objective(trial: optuna.Trial) -> tuple[float, float]:
         x = trial.suggest_float("x", -1.0, 1.0)
         n = trial.suggest_int("n", 0, 3)
-        assert -1.0 <= x <= 1.0 and 0 <= n <= 3
+        assert -1.0 <= x <= 1.0
+        assert 0 <= n <= 3
         # Most trials fail, so generations fill slowly.
         if trial.number % 5 != 0:
             raise RuntimeError("failed on purpose")
@@ -254,7 +258,8 @@ def test_default_population_grows() -> None:
     sizes_2 = [sampler.generation_size(g, 2) for g in range(100)]
     sizes_3 = [sampler.generation_size(g, 3) for g in range(100)]
     assert sizes_2[0] == 8
-    assert sizes_2 == sorted(sizes_2) and sizes_2[-1] == 64
+    assert sizes_2 == sorted(sizes_2)
+    assert sizes_2[-1] == 64
     assert all(b >= a for a, b in zip(sizes_2, sizes_3))
     assert LayerwiseNSGASampler(population_size=12).generation_size(5, 3) == 12
 
