@@ -29,20 +29,22 @@ class SeenPoints:
     """
 
     def __init__(self) -> None:
-        self._study_id: int | None = None
+        self._study_key: tuple[int, int] | None = None
         self._finished: set[PointKey] = set()
         self._unfinished_numbers: list[int] = []
         self._next_number = 0
 
     def update(
-        self, study_id: int, trials: Sequence[FrozenTrial], exclude_number: int
+        self, study_key: tuple[int, int], trials: Sequence[FrozenTrial], exclude_number: int
     ) -> tuple[set[PointKey], set[PointKey]]:
         """Return the keys of finished and of unfinished trials, except ``exclude_number``.
 
+        ``study_key`` identifies the study across storages; a new key resets the register.
+
         The first set is the register's own storage: read it, do not modify it.
         """
-        if self._study_id != study_id or len(trials) < self._next_number:
-            self._study_id = study_id
+        if self._study_key != study_key or len(trials) < self._next_number:
+            self._study_key = study_key
             self._finished = set()
             self._unfinished_numbers = []
             self._next_number = 0

@@ -53,6 +53,15 @@ _MAX_RANDOM_ATTEMPTS = 64
 _MAX_ENUMERATED_POINTS = 200_000
 
 
+def _study_key(study: Study) -> tuple[int, int]:
+    # Study ids are only unique within one storage (two in-memory studies both have id 0).
+    return id(study._storage), study._study_id
+
+
+def _generation_key(study: Study, generation: int) -> tuple[int, int, int]:
+    return (*_study_key(study), generation)
+
+
 @dataclass
 class _TrialPlan:
     """Values chosen for one trial: unit coordinates (numeric) or choice objects (categorical)."""
@@ -130,9 +139,9 @@ class LayerwiseNSGASampler(BaseGASampler):
         self._shift_prob = shift_prob
 
         self._plans: dict[int, _TrialPlan] = {}
-        self._parent_cache: dict[tuple[int, int], list[FrozenTrial]] = {}
-        self._ranking_cache: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        self._distributions_cache: dict[tuple[int, int], dict[str, BaseDistribution]] = {}
+        self._parent_cache: dict[tuple[int, int, int], list[FrozenTrial]] = {}
+        self._ranking_cache: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._distributions_cache: dict[tuple[int, int, int], dict[str, BaseDistribution]] = {}
         self._seen = SeenPoints()
         self._lock = threading.Lock()
 
@@ -192,7 +201,7 @@ class LayerwiseNSGASampler(BaseGASampler):
     def get_parent_population(self, study: Study, generation: int) -> list[FrozenTrial]:
         # The stored parent list of a generation never changes, and its trials are finished,
         # so each process keeps it after the first read.
-        key = (study._study_id, generation)
+        key = _generation_key(study, generation)
         parents = self._parent_cache.get(key)
         if parents is None:
             parents = super().get_parent_population(study, generation)
@@ -299,7 +308,7 @@ class LayerwiseNSGASampler(BaseGASampler):
             plan.entries = self._design_entries(trial.number, plan, self._design_size(study))
         else:
             parents = self.get_parent_population(study, plan.generation)
-            key = (study._study_id, plan.generation)
+            key = _generation_key(study, plan.generation)
             if key not in self._distributions_cache:
                 self._distributions_cache[key] = self._parent_distributions(parents)
             plan.distributions = self._distributions_cache[key]
@@ -310,7 +319,7 @@ class LayerwiseNSGASampler(BaseGASampler):
 
         if plan.distributions and all(is_discrete(d) for d in plan.distributions.values()):
             with self._lock:
-                finished, running = self._seen.update(study._study_id, trials, trial.number)
+                finished, running = self._seen.update(_study_key(study), trials, trial.number)
             self._avoid_duplicates(study, parents if plan.generation > 0 else [], plan, finished, running)
 
     @staticmethod
@@ -396,7 +405,7 @@ class LayerwiseNSGASampler(BaseGASampler):
         self, study: Study, parents: Sequence[FrozenTrial], generation: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # The parents of a generation are fixed, so their ranking is computed once per process.
-        key = (study._study_id, generation)
+        key = _generation_key(study, generation)
         ranking = self._ranking_cache.get(key)
         if ranking is None:
             ranking = rank_and_crowding(parents, study.directions, self._is_constrained(parents))

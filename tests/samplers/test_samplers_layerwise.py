@@ -294,3 +294,17 @@ def test_same_seed_reproduces_sequential_run() -> None:
             study.optimize(objective, n_trials=30)
         runs.append([t.params for t in study.trials])
     assert runs[0] == runs[1]
+
+
+def test_sampler_reused_across_studies() -> None:
+    sampler = LayerwiseNSGASampler(population_size=4, seed=11)
+    first = optuna.create_study(directions=["minimize", "minimize"], sampler=sampler)
+    first.optimize(lambda t: (t.suggest_float("x", 0, 1), -t.suggest_float("x", 0, 1)), n_trials=20)
+
+    # A second in-memory study gets the same study id; nothing may leak from the first.
+    second = optuna.create_study(directions=["minimize", "minimize"], sampler=sampler)
+    second.optimize(lambda t: (t.suggest_int("y", 0, 9), -t.suggest_int("y", 0, 9)), n_trials=20)
+    assert second._study_id == first._study_id
+    parents = sampler.get_parent_population(second, 1)
+    assert len(parents) > 0
+    assert all(set(p.params) == {"y"} for p in parents)
