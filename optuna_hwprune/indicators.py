@@ -56,7 +56,9 @@ def _hypervolume_slicing(points: np.ndarray, reference_point: np.ndarray) -> flo
         if depth <= 0.0:
             continue
         prefix = points[: i + 1, :-1]
-        prefix = prefix[pareto_front_mask(prefix)]
+        if prefix.shape[1] > 2:
+            # The 2-D sweep skips dominated points by itself; deeper levels filter them first.
+            prefix = prefix[pareto_front_mask(prefix)]
         volume += depth * _hypervolume_slicing(prefix, reference_point[:-1])
     return float(volume)
 

@@ -68,3 +68,13 @@ def test_igd() -> None:
     assert inverted_generational_distance(front, front) == 0.0
     assert inverted_generational_distance(np.array([[0.0, 0.0]]), front) == pytest.approx(1.0)
     assert inverted_generational_distance(np.empty((0, 2)), front) == math.inf
+
+
+def test_hypervolume_4d_matches_inclusion_exclusion() -> None:
+    a = np.array([1.0, 2.0, 3.0, 1.0])
+    b = np.array([2.0, 1.0, 2.0, 2.0])
+    c = np.array([3.0, 3.0, 3.0, 3.0])  # dominated by a
+    reference = np.full(4, 4.0)
+    overlap = reference - np.maximum(a, b)
+    expected = np.prod(reference - a) + np.prod(reference - b) - np.prod(overlap)
+    assert hypervolume(np.stack([a, b, c]), reference) == pytest.approx(expected)
