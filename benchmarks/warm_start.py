@@ -181,6 +181,7 @@ def run_breast_part(data_root: Path, seeds: int, trials: int, epochs: int, sampl
 
 
 def write_markdown(record: dict[str, Any], path: Path) -> None:
+    """Write the results of ``record`` as Markdown tables to ``path``."""
     lines = [
         "# Warm start from HW-NAS-Bench against a cold start",
         "",
@@ -188,9 +189,10 @@ def write_markdown(record: dict[str, Any], path: Path) -> None:
         "",
         "## (a) NAS-Bench-201 table: trials to reach the best feasible accuracy minus 0.5 points",
         "",
-        "Seeds: the CIFAR-10 Pareto front under the same bound (the reference a user would pick);",
-        f"objective: 200-epoch test accuracy on the new dataset. {record['table']['seeds']} seeds per row,",
-        f"budget {record['table']['budget']} trained trials (a run that misses counts as budget + 1).",
+        f"Warm runs first enqueue {record['table']['seed_cells']} cells from the CIFAR-10 Pareto front under the same bound",
+        "(the reference a user would pick). Objective: 200-epoch test accuracy on the new dataset.",
+        f"Random seeds per row: {record['table']['seeds']}; budget {record['table']['budget']} trained trials"
+        " (a run that misses counts as budget + 1).",
         "Proposals include infeasible cells, which are pruned without evaluation.",
         "",
         "| new dataset | constraint | feasible cells | best feasible (%) | sampler | start | median trials | median proposals | reached |",
@@ -209,7 +211,7 @@ def write_markdown(record: dict[str, Any], path: Path) -> None:
             f"## (b) BreastMNIST: best test accuracy after {breast['trials']} trained trials",
             "",
             f"Constraints `fpga_latency<=2.5`, `params<=1.1e6` (CIFAR-10 figures), up to {breast['epochs']} epochs",
-            f"per trial on the 546 training images, sampler {breast['sampler']}, {breast['seeds']} seeds per row.",
+            f"per trial on the 546 training images, sampler {breast['sampler']}, random seeds per row: {breast['seeds']}.",
             "Test accuracy is that of the trial with the best validation accuracy.",
             f"Reference: MedMNIST v2 ResNet-18 (28) test accuracy {RESNET18_BREASTMNIST} (Yang et al., 2023).",
             "",
@@ -229,11 +231,11 @@ def write_markdown(record: dict[str, Any], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-root", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
-    parser.add_argument("--seeds", type=int, default=10, help="seeds per row of part (a)")
+    parser.add_argument("--seeds", type=int, default=10, help="random seeds per row of part (a)")
     parser.add_argument("--budget", type=int, default=200, help="trained trials per run of part (a)")
     parser.add_argument("--seed-cells", type=int, default=4, help="cells enqueued by the warm start")
     parser.add_argument("--samplers", default="nsga,tpe", help="comma-separated samplers of part (a)")
-    parser.add_argument("--breast-seeds", type=int, default=3, help="seeds per row of part (b); 0 skips it")
+    parser.add_argument("--breast-seeds", type=int, default=3, help="random seeds per row of part (b); 0 skips it")
     parser.add_argument("--breast-trials", type=int, default=12)
     parser.add_argument("--breast-epochs", type=int, default=3)
     parser.add_argument("--breast-sampler", default="auto")
