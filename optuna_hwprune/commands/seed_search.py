@@ -32,18 +32,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="METRIC<=VALUE",
         help="bound on a benchmark metric of the reference dataset (<=, >=, <, >); repeat for several",
     )
+
     parser.add_argument("--metric", help="hardware metric of the Pareto front (default: the first constrained one)")
+
     parser.add_argument("--seeds", type=int, default=4, help="number of seed cells to enqueue (default: 4)")
     parser.add_argument("--trials", type=int, default=8, help="number of trained trials, seeds included (default: 8)")
     parser.add_argument("--epochs", type=int, default=3, help="maximum training epochs per trial (default: 3)")
     parser.add_argument("--train-subset", type=int, help="train on a stratified subset of this many images")
+
     parser.add_argument("--reference", help="reference dataset (default: chosen by similarity)")
     parser.add_argument("--sampler", choices=SAMPLERS, default="auto", help="sampler for non-seed trials")
     parser.add_argument("--no-warm-start", action="store_true", help="do not enqueue the seeds (cold start)")
+
     parser.add_argument("--storage", default="sqlite:///hwprune.db", help="Optuna storage URL")
     parser.add_argument("--study", default="seed-search", help="study name; an existing study is continued")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="training device")
+
     parser.add_argument("--json", type=Path, help="write the summary to this JSON file")
     parser.add_argument("--plots", type=Path, help="write PNG plots into this folder")
     parser.add_argument(

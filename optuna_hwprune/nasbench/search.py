@@ -200,7 +200,7 @@ def run_seed_search(
         load_if_exists=True,
     )
     with warnings.catch_warnings():
-        # set_metric_names is marked experimental in Optuna; the dashboard reads its names.
+        # Optuna marks set_metric_names experimental. The dashboard reads the names it stores.
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study.set_metric_names([METRIC_NAME])
     study.set_user_attr("dataset", dataset)
