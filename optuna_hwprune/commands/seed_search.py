@@ -34,6 +34,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
 
     parser.add_argument("--metric", help="hardware metric of the Pareto front (default: the first constrained one)")
+    parser.add_argument(
+        "--table",
+        type=Path,
+        help="HW-NAS-Bench-v1_0.pickle or a compiled .npz table (default: the bundled table)",
+    )
 
     parser.add_argument("--seeds", type=int, default=4, help="number of seed cells to enqueue (default: 4)")
     parser.add_argument("--trials", type=int, default=8, help="number of trained trials, seeds included (default: 8)")
@@ -66,9 +71,11 @@ def run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from optuna_hwprune.nasbench.search import run_seed_search
+    from optuna_hwprune.nasbench.table import load_table
 
     if args.artifact_dir is not None and args.plots is None:
         raise ValueError("--artifact-dir uploads the plots, so it needs --plots DIR as well")
+    table = load_table(args.table)
     console = Console(stderr=True)
     progress = Progress(
         TextColumn("seed search"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
@@ -96,13 +103,14 @@ def run(args: argparse.Namespace) -> int:
             reference=args.reference,
             warm_start=not args.no_warm_start,
             train_subset=args.train_subset,
+            table=table,
             callbacks=[advance],
         )
 
     if args.plots is not None:
         from optuna_hwprune.report.seed_plots import plot_seed_search
 
-        paths = plot_seed_search(summary, args.plots)
+        paths = plot_seed_search(summary, args.plots, table)
         summary["plots"] = [str(path) for path in paths]
         if args.artifact_dir is not None:
             from optuna_hwprune.report.artifacts import upload_plots
