@@ -308,3 +308,17 @@ def test_sampler_reused_across_studies() -> None:
     parents = sampler.get_parent_population(second, 1)
     assert len(parents) > 0
     assert all(set(p.params) == {"y"} for p in parents)
+
+
+def test_threads_share_one_sampler() -> None:
+    def objective(trial: optuna.Trial) -> tuple[float, float]:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        c = trial.suggest_categorical("c", ["a", "b"])
+        return x, (1.0 - x) * (1.5 if c == "a" else 1.0)
+
+    study = optuna.create_study(
+        directions=["minimize", "minimize"], sampler=LayerwiseNSGASampler(population_size=4, seed=12)
+    )
+    study.optimize(objective, n_trials=40, n_jobs=2)
+    assert len(study.get_trials(states=(TrialState.COMPLETE,))) == 40
+    assert max(t.system_attrs[_GENERATION_KEY] for t in study.trials) >= 2
