@@ -5,9 +5,7 @@ import warnings
 
 import numpy as np
 import optuna
-from optuna.distributions import CategoricalDistribution
 from optuna.distributions import FloatDistribution
-from optuna.distributions import IntDistribution
 from optuna.trial import TrialState
 import pytest
 
