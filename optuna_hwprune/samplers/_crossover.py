@@ -24,7 +24,8 @@ def sbx_crossover(
     child = first.copy()
     active = rng.random(len(first)) < 0.5
     u = rng.random(len(first))
-    beta = np.where(u <= 0.5, (2.0 * u) ** (1.0 / (eta + 1.0)), (0.5 / (1.0 - u)) ** (1.0 / (eta + 1.0)))
+    exponent = 1.0 / (eta + 1.0)
+    beta = np.where(u <= 0.5, (2.0 * u) ** exponent, (0.5 / (1.0 - u)) ** exponent)
     sign = np.where(rng.random(len(first)) < 0.5, -1.0, 1.0)
     mean = 0.5 * (first + second)
     half_gap = 0.5 * np.abs(second - first)

@@ -14,11 +14,12 @@ from optuna_hwprune.samplers._encoding import internal_value
 PointKey = tuple[tuple[str, float], ...]
 
 
-def point_key(params: Mapping[str, Any], distributions: Mapping[str, BaseDistribution]) -> PointKey:
+def point_key(
+    params: Mapping[str, Any], distributions: Mapping[str, BaseDistribution]
+) -> PointKey:
     """Return a hashable key of a parameter point (categoricals by choice index)."""
-    return tuple(
-        sorted((name, internal_value(value, distributions[name])) for name, value in params.items())
-    )
+    items = [(name, internal_value(value, distributions[name])) for name, value in params.items()]
+    return tuple(sorted(items))
 
 
 class SeenPoints:

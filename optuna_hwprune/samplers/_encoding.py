@@ -110,6 +110,7 @@ def value_at_index(index: int, distribution: BaseDistribution) -> Any:
 
 def sample_uniform(distribution: BaseDistribution, rng: np.random.Generator) -> Any:
     """Draw one value of ``distribution`` uniformly (in log space for log distributions)."""
-    if is_numeric(distribution) and (distribution.log or not is_discrete(distribution)):  # type: ignore[attr-defined]
-        return decode(float(rng.random()), distribution)  # type: ignore[arg-type]
+    if isinstance(distribution, (FloatDistribution, IntDistribution)):
+        if distribution.log or not is_discrete(distribution):
+            return decode(float(rng.random()), distribution)
     return value_at_index(int(rng.integers(count_values(distribution))), distribution)

@@ -46,6 +46,9 @@ _logger = logging.getLogger(__name__)
 # system attribute, so ``FrozenTrial.constraints`` and the dashboard show them.
 _CONSTRAINTS_KEY = "constraints"
 
+# Non-domination ranks, crowding distances and constraint violations of a parent population.
+_Ranking = tuple[np.ndarray, np.ndarray, np.ndarray]
+
 _INITIAL_POPULATION = 8
 _MAX_DEFAULT_POPULATION = 64
 _MAX_CHILD_ATTEMPTS = 32
@@ -86,6 +89,10 @@ class LayerwiseNSGASampler(BaseGASampler):
       shifts every numeric parameter by the same offset;
     - on a discrete search space, a child never repeats a finished or running trial while
       unseen points remain.
+
+    NOTE: the duplicate check reads the storage and does not lock it, so two workers that plan
+    trials at the same moment, before either has stored its parameters, can still propose the
+    same point.
 
     Generations and parent populations live in the study's storage (through
     :class:`optuna.samplers.BaseGASampler`), so several processes can share one study and a
@@ -140,7 +147,7 @@ class LayerwiseNSGASampler(BaseGASampler):
 
         self._plans: dict[int, _TrialPlan] = {}
         self._parent_cache: dict[tuple[int, int, int], list[FrozenTrial]] = {}
-        self._ranking_cache: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._ranking_cache: dict[tuple[int, int, int], _Ranking] = {}
         self._distributions_cache: dict[tuple[int, int, int], dict[str, BaseDistribution]] = {}
         self._seen = SeenPoints()
         self._lock = threading.Lock()
@@ -182,7 +189,9 @@ class LayerwiseNSGASampler(BaseGASampler):
         n_objectives = len(study.directions)
         if len(self._cached_generation_numbers) >= self.generation_size(generation, n_objectives):
             generation += 1
-        study._storage.set_trial_system_attr(trial._trial_id, self._get_generation_key(), generation)
+        study._storage.set_trial_system_attr(
+            trial._trial_id, self._get_generation_key(), generation
+        )
         return generation
 
     def select_parent(self, study: Study, generation: int) -> list[FrozenTrial]:
@@ -320,7 +329,8 @@ class LayerwiseNSGASampler(BaseGASampler):
         if plan.distributions and all(is_discrete(d) for d in plan.distributions.values()):
             with self._lock:
                 finished, running = self._seen.update(_study_key(study), trials, trial.number)
-            self._avoid_duplicates(study, parents if plan.generation > 0 else [], plan, finished, running)
+            previous = parents if plan.generation > 0 else []
+            self._avoid_duplicates(study, previous, plan, finished, running)
 
     @staticmethod
     def _latest_distributions(
@@ -352,7 +362,10 @@ class LayerwiseNSGASampler(BaseGASampler):
             distribution = plan.distributions[name]
             numeric = is_numeric(distribution)
             unit = design_unit(self._seed, name, number, size, numeric, plan.rng)
-            entries[name] = (True, unit) if numeric else (False, self._choice_at(unit, distribution))
+            if numeric:
+                entries[name] = (True, unit)
+            else:
+                entries[name] = (False, self._choice_at(unit, distribution))
         return entries
 
     def _child_entries(
@@ -393,7 +406,9 @@ class LayerwiseNSGASampler(BaseGASampler):
         units = polynomial_mutation(units, mutation_prob, rng)
         if len(numeric_names) > 1 and rng.random() < self._shift_prob:
             units = shift_mutation(units, rng)
-        options = [plan.distributions[n].choices for n in choice_names]  # type: ignore[attr-defined]
+        options = [
+            plan.distributions[n].choices for n in choice_names  # type: ignore[attr-defined]
+        ]
         choices = choice_mutation(choices, options, mutation_prob, rng)
 
         entries: dict[str, tuple[bool, Any]] = {}
@@ -403,7 +418,7 @@ class LayerwiseNSGASampler(BaseGASampler):
 
     def _parent_ranking(
         self, study: Study, parents: Sequence[FrozenTrial], generation: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> _Ranking:
         # The parents of a generation are fixed, so their ranking is computed once per process.
         key = _generation_key(study, generation)
         ranking = self._ranking_cache.get(key)

@@ -28,7 +28,8 @@ MIXED_CHOICES = (1, 1.0, True, "1", None, MARKER)
 
 def _parent_ids(study: optuna.Study) -> set[int]:
     attrs = study._storage.get_study_system_attrs(study._study_id)
-    return {trial_id for key, ids in attrs.items() if key.startswith(_PARENT_PREFIX) for trial_id in ids}
+    parent_lists = [ids for key, ids in attrs.items() if key.startswith(_PARENT_PREFIX)]
+    return {trial_id for ids in parent_lists for trial_id in ids}
 
 
 def test_values_inside_requested_distributions() -> None:
@@ -77,7 +78,8 @@ def test_categorical_choices_keep_type_and_identity() -> None:
         return float(index), float(-index)
 
     study = optuna.create_study(
-        directions=["minimize", "minimize"], sampler=LayerwiseNSGASampler(population_size=4, seed=1)
+        directions=["minimize", "minimize"],
+        sampler=LayerwiseNSGASampler(population_size=4, seed=1),
     )
     study.optimize(objective, n_trials=40)
     for value in seen:
@@ -126,7 +128,8 @@ def test_sparse_generations_still_propose_valid_points() -> None:
         return x**2 + n, (x - 1.0) ** 2
 
     study = optuna.create_study(
-        directions=["minimize", "minimize"], sampler=LayerwiseNSGASampler(population_size=4, seed=3)
+        directions=["minimize", "minimize"],
+        sampler=LayerwiseNSGASampler(population_size=4, seed=3),
     )
     study.optimize(objective, n_trials=60, catch=(RuntimeError,))
     complete = study.get_trials(states=(TrialState.COMPLETE,))
@@ -163,7 +166,8 @@ def test_no_duplicates_on_discrete_space() -> None:
         return float(b) + c, float(a == "p") - b
 
     study = optuna.create_study(
-        directions=["minimize", "minimize"], sampler=LayerwiseNSGASampler(population_size=4, seed=5)
+        directions=["minimize", "minimize"],
+        sampler=LayerwiseNSGASampler(population_size=4, seed=5),
     )
     study.optimize(objective, n_trials=18)
     points = [tuple(sorted(t.params.items())) for t in study.trials]
@@ -297,7 +301,7 @@ def test_same_seed_reproduces_sequential_run() -> None:
 def test_sampler_reused_across_studies() -> None:
     sampler = LayerwiseNSGASampler(population_size=4, seed=11)
     first = optuna.create_study(directions=["minimize", "minimize"], sampler=sampler)
-    first.optimize(lambda t: (t.suggest_float("x", 0, 1), -t.suggest_float("x", 0, 1)), n_trials=20)
+    first.optimize(lambda t: (t.suggest_float("x", 0, 1), -t.suggest_float("x", 0, 1)), 20)
 
     # A second in-memory study gets the same study id; nothing may leak from the first.
     second = optuna.create_study(directions=["minimize", "minimize"], sampler=sampler)
@@ -315,7 +319,8 @@ def test_threads_share_one_sampler() -> None:
         return x, (1.0 - x) * (1.5 if c == "a" else 1.0)
 
     study = optuna.create_study(
-        directions=["minimize", "minimize"], sampler=LayerwiseNSGASampler(population_size=4, seed=12)
+        directions=["minimize", "minimize"],
+        sampler=LayerwiseNSGASampler(population_size=4, seed=12),
     )
     study.optimize(objective, n_trials=40, n_jobs=2)
     assert len(study.get_trials(states=(TrialState.COMPLETE,))) == 40
