@@ -24,7 +24,8 @@ demo: venv
 	$(VENV)/bin/hwprune seed-search --dataset breastmnist --data-root $(DATA_ROOT)/medmnist \
 	    --constraint "fpga_latency<=2.5" --constraint "params<=1.1e6" --seeds 4 --trials 8 --epochs 3 \
 	    --storage sqlite:///$(DEMO_DIR)/hwprune.db --study seed-demo --seed 0 \
-	    --json $(DEMO_DIR)/seed.json --plots $(DEMO_DIR)/seed-plots
+	    --json $(DEMO_DIR)/seed.json --plots $(DEMO_DIR)/seed-plots \
+	    --artifact-dir $(DEMO_DIR)/artifacts
 	$(VENV)/bin/hwprune prune --model resnet20 --dataset cifar10 --data-root $(DATA_ROOT)/cifar10 \
 	    --dense-epochs 3 --trials 24 --population 8 --finetune-steps 20 \
 	    --train-subset 5000 --val-subset 1000 \
