@@ -100,8 +100,22 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats per measurement")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch CPU threads")
     parser.add_argument("--demo-json", type=Path, help="JSON summary of a finished ResNet-20 demo run")
+    parser.add_argument(
+        "--add-demo-only",
+        action="store_true",
+        help="add --demo-json to the existing results without measuring again",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+
+    if args.add_demo_only:
+        if args.demo_json is None:
+            parser.error("--add-demo-only needs --demo-json")
+        record = json.loads((RESULTS / "pruning_cost.json").read_text())
+        record["measured_resnet20_demo"] = measured_demo(args.demo_json)
+        record["command"] += f"; then --add-demo-only --demo-json {args.demo_json.name}"
+        write_results(record)
+        return
 
     train = load_dataset("cifar10", args.data_root, "train").subset(1024, seed=0)
     val = load_dataset("cifar10", args.data_root, "val").subset(256, seed=0)
@@ -125,7 +139,7 @@ def main() -> None:
     record = {
         "machine": f"2-core x86_64 CPU VM ({platform.processor() or platform.machine()}), no GPU, "
         f"torch {torch.__version__}, {args.threads} threads; cores shared with other jobs",
-        "command": "python benchmarks/pruning_cost.py --data-root ../shared/data/cifar10"
+        "command": f"python benchmarks/pruning_cost.py --data-root ../shared/data/cifar10 --repeats {args.repeats}"
         + (f" --demo-json {args.demo_json.name}" if args.demo_json else ""),
         "demo_study": {
             "dense_epochs": DENSE_EPOCHS, "dense_images": DENSE_IMAGES, "trials": TRIALS,
@@ -135,6 +149,11 @@ def main() -> None:
         "rows": rows,
         "measured_resnet20_demo": measured_demo(args.demo_json) if args.demo_json else None,
     }
+    write_results(record)
+
+
+def write_results(record: dict) -> None:
+    """Write the record as JSON and Markdown under ``benchmarks/results`` and print the table."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "pruning_cost.json").write_text(json.dumps(record, indent=2) + "\n")
     (RESULTS / "pruning_cost.md").write_text(markdown(record))
