@@ -162,7 +162,8 @@ def pruning_problem(data_root: Path, cache_dir: Path) -> Problem:
     layers += [nn.MaxPool2d(2)] + block(8, 16)
     for _ in range(6):
         layers += block(16, 16)
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 10)]
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+    layers += [nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 10)]
     torch.manual_seed(0)
     model = nn.Sequential(*layers)
 
@@ -195,7 +196,9 @@ def pruning_problem(data_root: Path, cache_dir: Path) -> Problem:
             return float((model(val_x).argmax(1) == val_y).float().mean())
 
     dense_accuracy = accuracy()
-    _logger.info("dense CNN: %d prunable layers, validation accuracy %.4f", len(names), dense_accuracy)
+    _logger.info(
+        "dense CNN: %d prunable layers, validation accuracy %.4f", len(names), dense_accuracy
+    )
 
     def objective(trial: optuna.Trial) -> tuple[float, float]:
         sparsity = {name: trial.suggest_float(f"sparsity_{name}", 0.0, 0.95) for name in names}
@@ -308,21 +311,28 @@ def true_hypervolume(problem: Problem) -> float:
 # Samplers and runs --------------------------------------------------------------------------
 
 
-def sampler_factories(nsgaii_population: int | None) -> dict[str, Callable[[int], optuna.samplers.BaseSampler]]:
-    factories: dict[str, Callable[[int], optuna.samplers.BaseSampler]] = {
+SamplerFactory = Callable[[int], optuna.samplers.BaseSampler]
+
+
+def sampler_factories(nsgaii_population: int | None) -> dict[str, SamplerFactory]:
+    factories: dict[str, SamplerFactory] = {
         "LayerwiseNSGASampler": lambda seed: LayerwiseNSGASampler(seed=seed),
         "NSGAIISampler": lambda seed: optuna.samplers.NSGAIISampler(seed=seed),
     }
     if nsgaii_population is not None:
         factories[f"NSGAIISampler(population_size={nsgaii_population})"] = (
-            lambda seed: optuna.samplers.NSGAIISampler(population_size=nsgaii_population, seed=seed)
+            lambda seed: optuna.samplers.NSGAIISampler(
+                population_size=nsgaii_population, seed=seed
+            )
         )
     factories["TPESampler"] = lambda seed: optuna.samplers.TPESampler(seed=seed)
     factories["RandomSampler"] = lambda seed: optuna.samplers.RandomSampler(seed=seed)
     return factories
 
 
-def run_once(problem: Problem, sampler: optuna.samplers.BaseSampler, n_trials: int) -> dict[str, Any]:
+def run_once(
+    problem: Problem, sampler: optuna.samplers.BaseSampler, n_trials: int
+) -> dict[str, Any]:
     study = optuna.create_study(directions=problem.directions, sampler=sampler)
     start = time.perf_counter()
     study.optimize(problem.objective, n_trials=n_trials)
@@ -331,7 +341,9 @@ def run_once(problem: Problem, sampler: optuna.samplers.BaseSampler, n_trials: i
     return {"losses": problem.losses(values), "seconds": elapsed}
 
 
-def score_runs(problem: Problem, runs: list[dict[str, Any]], checkpoints: tuple[int, ...]) -> dict[str, Any]:
+def score_runs(
+    problem: Problem, runs: list[dict[str, Any]], checkpoints: tuple[int, ...]
+) -> dict[str, Any]:
     """Return hypervolume ratios per checkpoint and true-front points found, per run."""
     front = problem.true_front
     if front is None:
@@ -355,22 +367,31 @@ def score_runs(problem: Problem, runs: list[dict[str, Any]], checkpoints: tuple[
 
 def summarize(values: list[float]) -> dict[str, float]:
     q1, median, q3 = np.quantile(values, [0.25, 0.5, 0.75])
-    return {"median": float(median), "q1": float(q1), "q3": float(q3), "min": float(min(values)), "max": float(max(values))}
+    return {
+        "median": float(median),
+        "q1": float(q1),
+        "q3": float(q3),
+        "min": float(min(values)),
+        "max": float(max(values)),
+    }
 
 
-def sweep_nsgaii(problem: Problem, seeds: list[int], n_trials: int) -> tuple[int, dict[str, float]]:
+def sweep_nsgaii(
+    problem: Problem, seeds: list[int], n_trials: int
+) -> tuple[int, dict[str, float]]:
     """Return the NSGA-II population size with the best median ratio at ``n_trials``."""
     medians: dict[str, float] = {}
     runs_by_size = {}
     for size in NSGAII_POPULATION_SWEEP:
-        runs_by_size[size] = [
-            run_once(problem, optuna.samplers.NSGAIISampler(population_size=size, seed=s), n_trials)
-            for s in seeds
-        ]
+        runs_by_size[size] = []
+        for seed in seeds:
+            sampler = optuna.samplers.NSGAIISampler(population_size=size, seed=seed)
+            runs_by_size[size].append(run_once(problem, sampler, n_trials))
     pooled = [run for runs in runs_by_size.values() for run in runs]
     for size, runs in runs_by_size.items():
         # Score each size against the same front (pooled over the sweep when it is unknown).
-        score = score_runs(problem, runs if problem.true_front is not None else pooled, (n_trials,))
+        scored = runs if problem.true_front is not None else pooled
+        score = score_runs(problem, scored, (n_trials,))
         ratios = score["hypervolume_ratio"][str(n_trials)]
         if problem.true_front is None:
             start = list(runs_by_size).index(size) * len(seeds)
@@ -380,9 +401,13 @@ def sweep_nsgaii(problem: Problem, seeds: list[int], n_trials: int) -> tuple[int
     return best, medians
 
 
-def benchmark_problem(problem: Problem, seeds: list[int], n_trials: int, sweep_seeds: list[int]) -> dict[str, Any]:
+def benchmark_problem(
+    problem: Problem, seeds: list[int], n_trials: int, sweep_seeds: list[int]
+) -> dict[str, Any]:
     best_size, sweep = sweep_nsgaii(problem, sweep_seeds, 100)
-    _logger.info("%s: NSGA-II population sweep at 100 trials %s -> %d", problem.name, sweep, best_size)
+    _logger.info(
+        "%s: NSGA-II population sweep at 100 trials %s -> %d", problem.name, sweep, best_size
+    )
     factories = sampler_factories(best_size if best_size != 50 else None)
 
     runs: dict[str, list[dict[str, Any]]] = {}
@@ -390,7 +415,8 @@ def benchmark_problem(problem: Problem, seeds: list[int], n_trials: int, sweep_s
         runs[name] = []
         for seed in seeds:
             runs[name].append(run_once(problem, factory(seed), n_trials))
-        _logger.info("%s: %s done (%.1f s)", problem.name, name, sum(r["seconds"] for r in runs[name]))
+        seconds = sum(run["seconds"] for run in runs[name])
+        _logger.info("%s: %s finished in %.1f s", problem.name, name, seconds)
 
     checkpoints = tuple(k for k in CHECKPOINTS if k <= n_trials)
     pooled_runs = [run for name_runs in runs.values() for run in name_runs]
@@ -451,13 +477,14 @@ def measure_overhead(n_trials: int, window: int, repeats: int = 1) -> dict[str, 
 
 
 def render_markdown(record: dict[str, Any]) -> str:
+    merged = record.get("merged_commands", [])
     lines = [
         "# Sampler quality: LayerwiseNSGASampler against Optuna's samplers",
         "",
         f"Machine: {record['machine']}. Optuna {record['optuna_version']}.",
         f"Command: `{record['command']}`",
-        *[f"Merged from: `{command}`" for command in record.get("merged_commands", [])],
-        *(["(a later record replaces an earlier one for the same problem)"] if record.get("merged_commands") else []),
+        *[f"Merged from: `{command}`" for command in merged],
+        *(["(a later record replaces an earlier one for the same problem)"] if merged else []),
         "",
         "Score: hypervolume of the first N trials divided by the hypervolume of the true front",
         "(pooled front of every run for the pruning problem), same reference point; median over",
@@ -467,13 +494,14 @@ def render_markdown(record: dict[str, Any]) -> str:
         "",
     ]
     for problem_name, result in record["problems"].items():
+        sweep = result["nsgaii_population_sweep_median_at_100"]
         lines += [
             f"## {problem_name}",
             "",
             f"Reference point (minimisation form): {result['reference_point_minimisation_form']}; "
             f"front size {result['front_size']}; NSGA-II population sweep (median ratio at 100 "
             f"trials, {record['n_sweep_seeds']} seeds): "
-            + ", ".join(f"{size}: {ratio:.3f}" for size, ratio in result['nsgaii_population_sweep_median_at_100'].items())
+            + ", ".join(f"{size}: {ratio:.3f}" for size, ratio in sweep.items())
             + ".",
             *([f"Speedup: {result['speedup']}.", ""] if "speedup" in result else [""]),
             "| sampler | HV ratio @50 | HV ratio @100 | HV ratio @300 | front | ms/trial |",
@@ -483,24 +511,28 @@ def render_markdown(record: dict[str, Any]) -> str:
             cells = []
             for k in CHECKPOINTS:
                 stats = entry.get(f"hypervolume_ratio_{k}")
-                cells.append(
-                    "n/a" if stats is None else f"{stats['median']:.3f} [{stats['q1']:.3f}, {stats['q3']:.3f}]"
-                )
+                if stats is None:
+                    cells.append("n/a")
+                else:
+                    cells.append(f"{stats['median']:.3f} [{stats['q1']:.3f}, {stats['q3']:.3f}]")
             found = entry["front_points_found"]["median"]
-            lines.append(f"| {name} | {' | '.join(cells)} | {found:g} | {entry['ms_per_trial']:.1f} |")
+            row = [name, *cells, f"{found:g}", f"{entry['ms_per_trial']:.1f}"]
+            lines.append("| " + " | ".join(row) + " |")
         lines.append("")
     if "overhead_ms_per_trial" in record:
+        overhead = record["overhead_ms_per_trial"]
         lines += [
             "## Sampling overhead",
             "",
             "Cheap objective (10 floats, 2 objectives), in-memory storage, wall ms per trial over",
             "trials 201-300 (median of 5 runs) and trials 4,501-5,000 (one run).",
             "",
-            "| trials | " + " | ".join(record["overhead_ms_per_trial"][next(iter(record["overhead_ms_per_trial"]))]) + " |",
+            "| trials | " + " | ".join(next(iter(overhead.values()))) + " |",
             "|---|---|---|",
         ]
-        for n_trials, values in record["overhead_ms_per_trial"].items():
-            lines.append(f"| {n_trials} | " + " | ".join(f"{v:.2f}" for v in values.values()) + " |")
+        for n_trials, values in overhead.items():
+            timings = " | ".join(f"{value:.2f}" for value in values.values())
+            lines.append(f"| {n_trials} | {timings} |")
         lines.append("")
     if "notes" in record:
         lines += ["## Notes", ""] + [f"- {note}" for note in record["notes"]] + [""]
@@ -558,15 +590,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-root", type=Path, default=REPO_ROOT.parent / "shared" / "data")
     parser.add_argument("--problems", nargs="*", default=list(ALL_PROBLEMS), choices=ALL_PROBLEMS)
     parser.add_argument("--seeds", type=int, default=10, help="seeds per sampler (default 10)")
-    parser.add_argument("--sweep-seeds", type=int, default=5, help="seeds per NSGA-II population size in the sweep")
+    parser.add_argument(
+        "--sweep-seeds", type=int, default=5, help="seeds per NSGA-II population size in the sweep"
+    )
     parser.add_argument("--trials", type=int, default=300, help="trials per run (default 300)")
-    parser.add_argument("--overhead", action="store_true", help="also measure sampling overhead at 300 and 5,000 trials")
-    parser.add_argument("--output", type=Path, default=REPO_ROOT / "benchmarks" / "results" / "sampler_quality.json",
-                        help="JSON record; results of other problems already in it are kept")
-    parser.add_argument("--merge", type=Path, nargs="*", default=[],
-                        help="JSON records of other runs of this script to merge into --output")
-    parser.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "optuna-hwprune-bench",
-                        help="folder for the trained CNN of the pruning problem")
+    parser.add_argument(
+        "--overhead",
+        action="store_true",
+        help="also measure sampling overhead at 300 and 5,000 trials",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=REPO_ROOT / "benchmarks" / "results" / "sampler_quality.json",
+        help="JSON record; results of other problems already in it are kept",
+    )
+    parser.add_argument(
+        "--merge",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="JSON records of other runs of this script to merge into --output",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "optuna-hwprune-bench",
+        help="folder for the trained CNN of the pruning problem",
+    )
     args = parser.parse_args(argv)
     args.output.parent.mkdir(parents=True, exist_ok=True)
 
@@ -582,7 +633,7 @@ def main(argv: list[str] | None = None) -> int:
         optuna_version=optuna.__version__,
         n_seeds=args.seeds,
         n_sweep_seeds=args.sweep_seeds,
-        command="nice python benchmarks/sampler_quality.py " + " ".join(sys.argv[1:]) if argv is None else " ".join(argv),
+        command=" ".join(["nice python benchmarks/sampler_quality.py", *(argv or sys.argv[1:])]),
     )
 
     record["notes"] = list(NOTES)
@@ -597,7 +648,8 @@ def main(argv: list[str] | None = None) -> int:
     sweep_seeds = list(range(100, 100 + args.sweep_seeds))
     for problem in build_problems(args.problems, args.data_root, args.cache_dir):
         start = time.perf_counter()
-        record["problems"][problem.name] = benchmark_problem(problem, seeds, args.trials, sweep_seeds)
+        result = benchmark_problem(problem, seeds, args.trials, sweep_seeds)
+        record["problems"][problem.name] = result
         if problem.name == "prune-cnn16-mnist":
             record["problems"][problem.name]["speedup"] = SPEEDUP_SOURCE
         _logger.info("%s finished in %.0f s", problem.name, time.perf_counter() - start)
