@@ -5,11 +5,14 @@ import warnings
 
 import numpy as np
 import optuna
+from optuna.distributions import CategoricalDistribution
 from optuna.distributions import FloatDistribution
+from optuna.distributions import IntDistribution
 from optuna.trial import TrialState
 import pytest
 
 from optuna_hwprune.samplers import LayerwiseNSGASampler
+from optuna_hwprune.samplers._duplicates import vary_one_parameter
 from optuna_hwprune.samplers._ranking import select_elite
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -192,6 +195,106 @@ def test_no_duplicate_of_running_trials() -> None:
     assert len(points) == 8
 
 
+@pytest.mark.parametrize("storage_kind", ["memory", "sqlite"])
+def test_no_duplicate_of_partly_suggested_trials(storage_kind: str, tmp_path) -> None:
+    # 2 * 2 * 2 = 8 points. After one finished trial, seven trials are planned before any has
+    # suggested more than its first parameter, alternating between two samplers as two worker
+    # processes would.
+    storage = None if storage_kind == "memory" else f"sqlite:///{tmp_path / 'plans.db'}"
+    study_a = optuna.create_study(
+        storage=storage, directions=["minimize", "minimize"],
+        sampler=LayerwiseNSGASampler(population_size=4, seed=6),
+    )
+    study_b = optuna.load_study(
+        study_name=study_a.study_name, storage=study_a._storage,
+        sampler=LayerwiseNSGASampler(population_size=4, seed=6),
+    )
+    first = study_a.ask()
+    for name in ("a", "b", "c"):
+        first.suggest_categorical(name, [0, 1])
+    study_a.tell(first, (0.0, 0.0))
+
+    trials = [first]
+    for i in range(7):
+        trial = (study_a if i % 2 == 0 else study_b).ask()
+        trial.suggest_categorical("a", [0, 1])
+        trials.append(trial)
+    for trial in trials[1:]:
+        trial.suggest_categorical("b", [0, 1])
+        trial.suggest_categorical("c", [0, 1])
+    points = {tuple(t.params[n] for n in ("a", "b", "c")) for t in trials}
+    assert len(points) == 8
+
+
+def _point(trial: optuna.trial.FrozenTrial) -> tuple:
+    # Floats compare at 12 significant digits: a copied parent may differ in the last bits.
+    items = [(n, float(f"{v:.12g}") if isinstance(v, float) else v) for n, v in trial.params.items()]
+    return tuple(sorted(items))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_no_duplicates_on_mixed_space_with_seeds(seed: int) -> None:
+    # A seed search: six categorical cell edges plus training settings of every kind, started
+    # from four enqueued seed cells that form the whole first generation.
+    ops = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+
+    def objective(trial: optuna.Trial) -> tuple[float, float]:
+        cell = [trial.suggest_categorical(f"edge{i}", ops) for i in range(6)]
+        lr = trial.suggest_float("lr", 1e-3, 0.5, log=True)
+        weight_decay = trial.suggest_float("weight_decay", 0.0, 1e-3)
+        batch_size = trial.suggest_int("batch_size", 32, 256, step=32)
+        optimizer = trial.suggest_categorical("optimizer", ("sgd", "adam"))
+        n_conv = sum("conv" in op for op in cell)
+        cost = -n_conv + 100 * weight_decay + batch_size / 256 + (optimizer == "adam")
+        return n_conv + lr, cost
+
+    study = optuna.create_study(
+        directions=["maximize", "minimize"],
+        sampler=LayerwiseNSGASampler(population_size=4, seed=seed),
+    )
+    for k in range(4):
+        cell = {f"edge{i}": ops[(k + i) % 5] for i in range(6)}
+        hyperparameters = {"lr": 0.1, "weight_decay": 5e-4, "batch_size": 128}
+        study.enqueue_trial({**cell, **hyperparameters, "optimizer": "sgd"})
+    study.optimize(objective, n_trials=40)
+
+    earlier: dict[tuple, int] = {}
+    for trial in study.trials:
+        point = _point(trial)
+        assert point not in earlier, f"trial {trial.number} repeats trial {earlier[point]}"
+        earlier[point] = trial.number
+
+
+def test_vary_one_parameter_changes_one_value() -> None:
+    distributions = {
+        "c": CategoricalDistribution(("x", "y", "z")),
+        "i": IntDistribution(0, 3),
+        "log_i": IntDistribution(1, 64, log=True),
+        "f": FloatDistribution(0.0, 1.0),
+        "step_f": FloatDistribution(0.0, 1.0, step=0.25),
+        "fixed": IntDistribution(5, 5),
+    }
+    entries = {
+        "c": (False, "z"),
+        "i": (True, 1.0),
+        "log_i": (True, 0.0),
+        "f": (True, 1.0),
+        "step_f": (True, 0.5),
+        "fixed": (True, 0.5),
+    }
+    rng = np.random.default_rng(0)
+    changed_names = set()
+    for _ in range(200):
+        varied = vary_one_parameter(entries, distributions, rng)
+        before = {n: LayerwiseNSGASampler._value_for(entries[n], d, rng) for n, d in distributions.items()}
+        after = {n: LayerwiseNSGASampler._value_for(varied[n], d, rng) for n, d in distributions.items()}
+        changed = [n for n in distributions if before[n] != after[n]]
+        assert len(changed) == 1
+        changed_names.update(changed)
+        assert 0.0 <= varied["f"][1] <= 1.0
+    assert changed_names == set(distributions) - {"fixed"}
+
+
 def test_constraints_with_set_constraint() -> None:
     def objective(trial: optuna.Trial) -> tuple[float, float]:
         x = trial.suggest_float("x", 0.0, 1.0)
@@ -278,6 +381,16 @@ def test_default_population_grows() -> None:
 def test_invalid_arguments_raise(kwargs: dict) -> None:
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         LayerwiseNSGASampler(**kwargs)
+
+
+@pytest.mark.parametrize("size", [0, 2, 3])
+def test_small_population_error_names_fix(size: int) -> None:
+    with pytest.raises(ValueError) as error:
+        LayerwiseNSGASampler(population_size=size)
+    message = str(error.value)
+    assert f"got {size}" in message
+    assert "at least 4" in message
+    assert "Pass population_size=4 or more, or None" in message
 
 
 def test_same_seed_reproduces_sequential_run() -> None:
