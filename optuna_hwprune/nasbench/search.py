@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optuna_hwprune.nasbench.constraints import Constraint, feasible_mask, parse_constraints
-from optuna_hwprune.nasbench.objective import METRIC_NAME, OP_PARAMS, SeedSearchObjective
+from optuna_hwprune.nasbench.objective import HYPERPARAMETERS, METRIC_NAME, OP_PARAMS, SeedSearchObjective
 from optuna_hwprune.nasbench.seeds import Seed, enqueue_seeds, find_seeds
 from optuna_hwprune.nasbench.similarity import closest_reference, describe_dataset
 from optuna_hwprune.nasbench.table import HW_METRICS, BenchTable, load_table, normalize_dataset
@@ -145,6 +145,7 @@ def run_seed_search(
     train_subset: int | None = None,
     table: BenchTable | None = None,
     callbacks: Sequence[Callable[[optuna.Study, optuna.trial.FrozenTrial], None]] = (),
+    num_threads: int | None = 1,
 ) -> tuple[optuna.Study, dict[str, Any]]:
     """Warm-start an Optuna study from HW-NAS-Bench and tune a cell network on ``dataset``.
 
@@ -168,6 +169,8 @@ def run_seed_search(
         train_subset: Train on a stratified subset of this many images.
         table: Benchmark table; the bundled one by default.
         callbacks: Extra Optuna callbacks, called after every trial.
+        num_threads: Intra-op CPU threads while a trial trains (see
+            :class:`~optuna_hwprune.nasbench.objective.SeedSearchObjective`).
 
     Returns:
         The study and a JSON-ready summary (similarity scores, seeds, trials, best trial).
@@ -219,6 +222,7 @@ def run_seed_search(
         device=device,
         seed=seed,
         table=table,
+        num_threads=num_threads,
     )
     _run_trials(study, objective, n_trials, callbacks)
 
@@ -237,7 +241,7 @@ def run_seed_search(
         "best_trial": trial_summary(best) if best is not None else None,
         "study_name": study.study_name,
         "storage": storage,
-        "search_space": list(OP_PARAMS) + ["lr", "weight_decay", "batch_size", "epochs", "augment"],
+        "search_space": list(OP_PARAMS) + list(HYPERPARAMETERS),
     }
     return study, summary
 
