@@ -1,4 +1,4 @@
-"""What a pruning study costs on this machine: ResNet-20 against ResNet50 on CIFAR-10.
+"""Cost of a pruning study on this machine: ResNet-20 against ResNet50 on CIFAR-10.
 
 For each model and memory format (contiguous and channels_last), the script measures the time
 of one training step at the study's batch size and the evaluation throughput, as medians over
