@@ -1,10 +1,10 @@
 """Train and evaluate a classifier on an in-memory dataset.
 
-The recipe suits datasets of a few hundred images trained for a few epochs: AdamW or SGD with
-Nesterov momentum, a linear learning-rate warm-up followed by a cosine decay to zero over the
-total number of optimisation steps, label smoothing, light augmentation (random crop with
-2-pixel padding and a horizontal flip) and the weights of the epoch with the best validation
-accuracy.
+The recipe suits datasets of a few hundred images trained for a few epochs. It uses AdamW or
+SGD with Nesterov momentum and a linear learning-rate warm-up followed by a cosine decay to
+zero over all optimisation steps. Label smoothing and light augmentation (random crop with
+2-pixel padding, horizontal flip) are optional. The model keeps the weights of the epoch with
+the best validation accuracy.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -129,7 +129,7 @@ def warmup_cosine(total_steps: int, warmup_fraction: float = WARMUP_FRACTION):
 
 
 def make_optimizer(
-    name: str, parameters, lr: float, weight_decay: float
+    name: str, parameters: Iterable[nn.Parameter], lr: float, weight_decay: float
 ) -> torch.optim.Optimizer:
     """Create ``"adamw"`` (decoupled weight decay) or ``"sgd"`` (Nesterov momentum 0.9).
 
@@ -177,7 +177,7 @@ def train(
     """Train ``model`` with warm-up and cosine learning-rate decay per step.
 
     Args:
-        model: The network; on return it holds the weights of the best validation epoch (the
+        model: The network. On return it contains the weights of the best validation epoch (the
             last epoch when ``val`` is None).
         dataset: Training split.
         epochs: Passes over ``dataset``.
