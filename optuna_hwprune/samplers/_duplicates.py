@@ -20,6 +20,7 @@ from optuna_hwprune.samplers._encoding import encode
 from optuna_hwprune.samplers._encoding import internal_value
 from optuna_hwprune.samplers._encoding import is_discrete
 from optuna_hwprune.samplers._encoding import value_at_index
+from optuna_hwprune.samplers._mutation import polynomial_delta
 
 PointKey = tuple[tuple[str, float], ...]
 
@@ -109,9 +110,7 @@ def vary_one_parameter(
         varied[name] = (True, encode(value, distribution))  # type: ignore[arg-type]
         return varied
 
-    u = float(rng.random())
-    exponent = 1.0 / 21.0
-    delta = (2.0 * u) ** exponent - 1.0 if u < 0.5 else 1.0 - (2.0 * (1.0 - u)) ** exponent
+    delta = float(polynomial_delta(np.array(rng.random())))
     if not 0.0 <= unit + delta <= 1.0:
         delta = -delta
     varied[name] = (True, min(1.0, max(0.0, unit + delta)))

@@ -13,18 +13,22 @@ from typing import Any
 import numpy as np
 
 
+def polynomial_delta(u: np.ndarray, eta: float = 20.0) -> np.ndarray:
+    """Return the offsets of Deb's polynomial mutation for uniform draws ``u`` in [0, 1)."""
+    return np.where(
+        u < 0.5,
+        (2.0 * u) ** (1.0 / (eta + 1.0)) - 1.0,
+        1.0 - (2.0 * (1.0 - u)) ** (1.0 / (eta + 1.0)),
+    )
+
+
 def polynomial_mutation(
     units: np.ndarray, probability: float, rng: np.random.Generator, eta: float = 20.0
 ) -> np.ndarray:
     """Perturb each coordinate with ``probability`` by Deb's polynomial mutation in [0, 1]."""
     mutated = units.copy()
     active = rng.random(len(units)) < probability
-    u = rng.random(len(units))
-    delta = np.where(
-        u < 0.5,
-        (2.0 * u) ** (1.0 / (eta + 1.0)) - 1.0,
-        1.0 - (2.0 * (1.0 - u)) ** (1.0 / (eta + 1.0)),
-    )
+    delta = polynomial_delta(rng.random(len(units)), eta)
     mutated[active] = mutated[active] + delta[active]
     return np.clip(mutated, 0.0, 1.0)
 

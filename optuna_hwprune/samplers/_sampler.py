@@ -95,11 +95,11 @@ class LayerwiseNSGASampler(BaseGASampler):
       one parameter, within bounded retries. On a discrete space the retries end with an
       exhaustive scan, so no point repeats while unused points remain.
 
-    Each trial publishes its planned point in its system attributes before the objective runs,
-    and on a storage that other processes can share it reads the storage again after writing,
-    so workers that plan at the same moment still get different points. The storage offers no
-    lock, so this is bounded to a few rounds: a trial whose point still repeats another trial's
-    logs a warning.
+    Each trial publishes its planned point in its system attributes before the objective
+    suggests its first parameter. On a storage that other processes can share, the sampler
+    reads the storage again after writing, so workers that plan at the same moment still get
+    different points. The storage offers no lock, so this takes at most 4 rounds, and a trial
+    whose point still repeats another trial's logs a warning.
 
     Generations and parent populations live in the study's storage (through
     :class:`optuna.samplers.BaseGASampler`), so several processes can share one study and a
@@ -324,7 +324,7 @@ class LayerwiseNSGASampler(BaseGASampler):
     def _make_plan(self, study: Study, trial: FrozenTrial, plan: _TrialPlan) -> None:
         if plan.generation == 0:
             trials = study._get_trials(deepcopy=False, use_cache=True)
-            plan.distributions = self._latest_distributions(trials, trial.number)
+            plan.distributions = self._known_distributions(trials, trial.number)
             parents: list[FrozenTrial] = []
             plan.entries = self._design_entries(trial.number, plan, self._design_size(study))
         else:
@@ -342,7 +342,7 @@ class LayerwiseNSGASampler(BaseGASampler):
             self._plan_new_point(study, trial, parents, plan)
 
     @staticmethod
-    def _latest_distributions(
+    def _known_distributions(
         trials: Sequence[FrozenTrial], current_number: int
     ) -> dict[str, BaseDistribution]:
         # The first generation has no parents, so the plan covers every parameter that other

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+import logging
 from pathlib import Path
 import re
 import subprocess
 import sys
+from typing import Any
 
 import optuna
 from optuna.storages import JournalStorage
+from optuna.storages import RDBStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 import pytest
@@ -28,6 +32,7 @@ _WORKER = r"""
 import sys, time
 import optuna
 from optuna.storages import JournalStorage
+from optuna.storages import RDBStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna_hwprune.samplers import LayerwiseNSGASampler
 
@@ -130,6 +135,70 @@ def test_parallel_workers_on_journal_file(tmp_path: Path) -> None:
     repeated = _run_workers(f"journal:{path}", "journal", n_workers=3, n_trials=16)
     storage = JournalStorage(JournalFileBackend(str(path)))
     _check_shared_study(optuna.load_study(study_name="journal", storage=storage), 48, repeated)
+
+
+class _InterleavingStorage(RDBStorage):
+    """SQLite storage that lets another worker plan while one worker publishes its point.
+
+    The first write of ``LayerwiseNSGASampler:point`` for trial ``hold_trial_id`` runs
+    ``other_worker`` first, so both workers read the storage before either has written.
+    """
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.hold_trial_id: int | None = None
+        self.other_worker: Callable[[], None] | None = None
+
+    def set_trial_system_attr(self, trial_id: int, key: str, value: Any) -> None:
+        if trial_id == self.hold_trial_id and key == _POINT_KEY and self.other_worker:
+            other_worker, self.other_worker = self.other_worker, None
+            other_worker()
+        super().set_trial_system_attr(trial_id, key, value)
+
+
+def test_concurrent_plans_get_different_points(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # 2 * 2 = 4 points, 2 of them finished: two workers planning at the same moment pick from
+    # the same 2 unused points. Some seeds make them pick the same one.
+    n_collisions = 0
+    for seed in range(20):
+        storage = _InterleavingStorage(f"sqlite:///{tmp_path / f'same-moment-{seed}.db'}")
+        study_a = optuna.create_study(
+            storage=storage, directions=["minimize", "minimize"],
+            sampler=LayerwiseNSGASampler(seed=seed),
+        )
+        study_b = optuna.load_study(
+            study_name=study_a.study_name, storage=storage,
+            sampler=LayerwiseNSGASampler(seed=seed),
+        )
+        study_a.enqueue_trial({"a": 0, "b": 0})
+        study_a.enqueue_trial({"a": 1, "b": 1})
+        study_a.optimize(_two_by_two, n_trials=2)
+
+        trial_a = study_a.ask()
+        trial_b = study_b.ask()
+        storage.hold_trial_id = trial_b._trial_id
+        storage.other_worker = lambda: [trial_a.suggest_int(n, 0, 1) for n in ("a", "b")]
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="optuna_hwprune"):
+            point_b = tuple(trial_b.suggest_int(n, 0, 1) for n in ("a", "b"))
+        point_a = tuple(trial_a.params[n] for n in ("a", "b"))
+
+        assert storage.other_worker is None, "the other worker did not plan in between"
+        assert point_a != point_b
+        assert {point_a, point_b} == {(0, 1), (1, 0)}
+        assert "repeats the parameters" not in caplog.text
+        n_collisions += "planning again" in caplog.text
+        if n_collisions > 0:
+            break
+    assert n_collisions > 0, "no seed made the workers plan the same point"
+
+
+def _two_by_two(trial: optuna.Trial) -> tuple[float, float]:
+    a = trial.suggest_int("a", 0, 1)
+    b = trial.suggest_int("b", 0, 1)
+    return float(a), float(b)
 
 
 def test_resume_with_load_if_exists_continues(tmp_path: Path) -> None:
