@@ -134,7 +134,7 @@ def run_seed_search(
     n_seeds: int = 4,
     n_trials: int = 8,
     max_epochs: int = 3,
-    storage: str | None = None,
+    storage: str | optuna.storages.BaseStorage | None = None,
     study_name: str = "seed-search",
     seed: int = 0,
     device: str = "auto",
@@ -158,7 +158,7 @@ def run_seed_search(
         n_seeds: Number of Pareto-optimal cells to enqueue.
         n_trials: Number of trained trials in this run, seeds included.
         max_epochs: Upper bound of the ``epochs`` parameter.
-        storage: Optuna storage URL; in memory when None.
+        storage: Optuna storage URL or storage object; in memory when None.
         study_name: Study name; an existing study is continued.
         seed: Seed of the sampler, the data subset and the training.
         device: ``auto``, ``cpu`` or ``cuda``.
@@ -240,7 +240,7 @@ def run_seed_search(
         "trials": [trial_summary(trial) for trial in study.trials],
         "best_trial": trial_summary(best) if best is not None else None,
         "study_name": study.study_name,
-        "storage": storage,
+        "storage": storage if storage is None or isinstance(storage, str) else type(storage).__name__,
         "search_space": list(OP_PARAMS) + list(HYPERPARAMETERS),
     }
     return study, summary
