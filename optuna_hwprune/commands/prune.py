@@ -10,6 +10,9 @@ from pathlib import Path
 
 
 SAMPLERS = ("nsga", "nsgaii", "tpe", "random")
+# Smallest population each genetic sampler accepts: LayerwiseNSGASampler needs 4 parents to
+# pick mates by tournament, Optuna's NSGAIISampler needs 2.
+MIN_POPULATION = {"nsga": 4, "nsgaii": 2}
 MODELS = ("resnet50", "resnet20", "resnet56")
 
 
@@ -90,7 +93,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="comma-separated fnmatch patterns of the layers to prune, e.g. 'layer*,fc' (default: every Conv2d and Linear)",
     )
     search.add_argument("--finetune-steps", type=_non_negative_int, default=100, help="fine-tuning steps per trial (default: 100)")
-    search.add_argument("--finetune-lr", type=float, default=0.01, help="initial fine-tuning learning rate, cosine-decayed (default: 0.01)")
+    search.add_argument("--finetune-lr", type=float, default=0.03, help="initial fine-tuning learning rate, cosine-decayed (default: 0.03)")
     search.add_argument("--batch-size", type=_positive_int, default=128, help="images per training step (default: 128)")
     search.add_argument("--train-subset", type=_positive_int, help="fine-tune on a stratified subset of this many training images")
     search.add_argument(
@@ -108,6 +111,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--plots",
         type=Path,
         help="write PNG plots into this folder and attach them to the study as optuna-dashboard artifacts",
+    )
+    output.add_argument(
+        "--artifact-dir",
+        type=Path,
+        help="folder of the optuna-dashboard artifact store that receives the plots "
+        "(default: artifacts/ next to the study)",
     )
     parser.set_defaults(func=run)
 
@@ -128,6 +137,16 @@ def _study_folder(storage: str) -> Path:
     if "://" not in storage:
         return Path(storage).expanduser().resolve().parent
     return Path.cwd()
+
+
+def _check_population(sampler: str, population: int | None) -> None:
+    # Checked before any training, so a bad value costs nothing.
+    minimum = MIN_POPULATION.get(sampler)
+    if population is not None and minimum is not None and population < minimum:
+        raise ValueError(
+            f"--population {population} is below the minimum of {minimum} of --sampler {sampler}; "
+            f"pass --population {minimum} or more, or omit it for the sampler's default"
+        )
 
 
 def _make_sampler(name: str, population: int | None, seed: int):
@@ -164,6 +183,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.finetune_lr <= 0:
         raise ValueError(f"--finetune-lr must be > 0, got {args.finetune_lr}")
+    _check_population(args.sampler, args.population)
+    if args.artifact_dir is not None and args.plots is None:
+        raise ValueError("--artifact-dir receives the plots, so it needs --plots DIR as well")
     layers = _parse_layers(args.layers)
     device = resolve_device(args.device)
     # channels_last made the CIFAR ResNets about twice as fast on a CPU but slowed ResNet50
@@ -265,7 +287,7 @@ def run(args: argparse.Namespace) -> int:
     plots: list[str] = []
     if args.plots is not None:
         paths = write_pruning_plots(study, dense_val.accuracy, objective.layer_names, args.plots)
-        artifact_dir = _study_folder(args.storage) / "artifacts"
+        artifact_dir = args.artifact_dir if args.artifact_dir is not None else _study_folder(args.storage) / "artifacts"
         upload_plots(study, paths, artifact_dir)
         plots = [str(path) for path in paths]
         console.print(f"plots: {', '.join(plots)} (also in optuna-dashboard with --artifact-dir {artifact_dir})")

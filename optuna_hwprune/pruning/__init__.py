@@ -18,6 +18,7 @@ from optuna_hwprune.pruning._engine import (
     NonFiniteLossError,
     evaluate,
     finetune,
+    recalibrate_batchnorm,
     resolve_device,
     train_dense,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "magnitude_masks",
     "masks_from_state_dict",
     "prunable_layers",
+    "recalibrate_batchnorm",
     "remove_masks",
     "resolve_device",
     "save_dense_checkpoint",

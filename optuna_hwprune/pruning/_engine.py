@@ -126,7 +126,7 @@ def train_dense(
     dataset: ImageDataset,
     epochs: int,
     batch_size: int = 128,
-    max_lr: float = 0.1,
+    max_lr: float = 0.2,
     seed: int = 0,
     device: str | torch.device = "cpu",
     channels_last: bool = True,
@@ -175,7 +175,7 @@ def finetune(
     model: nn.Module,
     dataset: ImageDataset,
     steps: int,
-    lr: float = 0.01,
+    lr: float = 0.03,
     batch_size: int = 128,
     seed: int = 0,
     device: str | torch.device = "cpu",
@@ -218,6 +218,71 @@ def finetune(
         model, dataset, optimizer, scheduler, steps, batch_size, seed,
         torch.device(device), channels_last, callback,
     )
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(
+    model: nn.Module,
+    dataset: ImageDataset,
+    batches: int = 10,
+    batch_size: int = 128,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    channels_last: bool = True,
+    augment: bool = True,
+) -> int:
+    """Re-estimate the running statistics of every batch-norm layer from training images.
+
+    Pruning changes the distribution of every layer's outputs, so the running means and
+    variances that the dense model collected no longer fit, and a short fine-tuning run only
+    partly updates them. This resets them and runs ``batches`` forward passes in ``train`` mode
+    without gradients, averaging the batch statistics with equal weights. Weights, masks and
+    the affine batch-norm parameters stay unchanged. On a pruned CIFAR-10 ResNet-20,
+    statistics from augmented batches gave a better validation accuracy than statistics from
+    plain ones, which scored below no recalibration at all.
+
+    Args:
+        model: The model to recalibrate in place.
+        dataset: Training images.
+        batches: Forward passes; 0 leaves the model untouched.
+        batch_size: Images per forward pass.
+        seed: Seed of the image order.
+        device: Device to run on.
+        channels_last: Run convolutions in ``channels_last`` memory format.
+        augment: Apply the training augmentation (random crop and flip) to the batches.
+
+    Returns:
+        Number of images that the statistics were estimated from.
+
+    Raises:
+        ValueError: If ``batches`` is negative or ``batch_size`` is not positive.
+    """
+    if batches < 0 or batch_size < 1:
+        raise ValueError(f"batches must be >= 0 and batch_size >= 1, got {batches} and {batch_size}.")
+    norms = [module for module in model.modules() if isinstance(module, nn.modules.batchnorm._BatchNorm)]
+    if batches == 0 or not norms:
+        return 0
+    memory_format = _memory_format(channels_last)
+    model.to(device=torch.device(device), memory_format=memory_format)
+    was_training = model.training
+    momenta = [norm.momentum for norm in norms]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # a cumulative average over the passes
+    model.train()
+    images = 0
+    try:
+        batches_iter = iterate_batches(dataset, batch_size, shuffle=True, seed=seed, augment=augment, device=device)
+        for index, (x, _) in enumerate(batches_iter):
+            if index >= batches:
+                break
+            model(x.contiguous(memory_format=memory_format))
+            images += len(x)
+    finally:
+        for norm, momentum in zip(norms, momenta):
+            norm.momentum = momentum
+        model.train(was_training)
+    return images
 
 
 @torch.no_grad()

@@ -13,7 +13,12 @@ from torch import nn
 
 from optuna_hwprune.datasets import ImageDataset
 from optuna_hwprune.hardware import FPGAEstimator, extract_workloads
-from optuna_hwprune.pruning._engine import NonFiniteLossError, evaluate, finetune
+from optuna_hwprune.pruning._engine import (
+    NonFiniteLossError,
+    evaluate,
+    finetune,
+    recalibrate_batchnorm,
+)
 from optuna_hwprune.pruning._layers import prunable_layers, select_layers
 from optuna_hwprune.pruning._masks import (
     apply_masks,
@@ -37,7 +42,8 @@ class PruningObjective:
 
     Each call suggests one sparsity per selected layer (parameter ``"sparsity/<layer>"``),
     masks a fresh copy of the dense model by weight magnitude, fine-tunes it for a fixed number
-    of steps with the masks held, and returns two values to maximise:
+    of steps with the masks held, re-estimates its batch-norm statistics, and returns two
+    values to maximise:
 
     1. top-1 accuracy on ``val_set`` (never the test split), and
     2. the speedup that ``estimator`` predicts against the dense model. It is an estimate from
@@ -69,6 +75,9 @@ class PruningObjective:
         structured: Prune whole filters (output channels) instead of single weights.
         finetune_steps: Fine-tuning steps per trial (0 evaluates the pruned model as is).
         finetune_lr: Initial fine-tuning learning rate, decayed along a cosine to 0.
+        bn_batches: Training batches that re-estimate the batch-norm running statistics of
+            the fine-tuned model before it is evaluated (see :func:`recalibrate_batchnorm`);
+            0 keeps the statistics that fine-tuning left.
         batch_size: Images per fine-tuning step.
         seed: Seed of the fine-tuning batch order and augmentation, shared by all trials.
         device: Device to fine-tune and evaluate on.
@@ -93,7 +102,8 @@ class PruningObjective:
         sparsity_range: tuple[float, float] = (0.0, 0.95),
         structured: bool = False,
         finetune_steps: int = 20,
-        finetune_lr: float = 0.01,
+        finetune_lr: float = 0.03,
+        bn_batches: int = 10,
         batch_size: int = 128,
         seed: int = 0,
         device: str | torch.device = "cpu",
@@ -110,6 +120,8 @@ class PruningObjective:
                 "finetune_steps must be >= 0, batch_size >= 1 and finetune_lr > 0, got "
                 f"{finetune_steps}, {batch_size} and {finetune_lr}."
             )
+        if bn_batches < 0:
+            raise ValueError(f"bn_batches must be >= 0, got {bn_batches}.")
         if any(hasattr(module, "weight_mask") for module in model.modules()):
             raise ValueError("model already has masks installed; pass the dense model (see remove_masks).")
 
@@ -123,6 +135,7 @@ class PruningObjective:
         self.structured = structured
         self.finetune_steps = finetune_steps
         self.finetune_lr = finetune_lr
+        self.bn_batches = bn_batches
         self.batch_size = batch_size
         self.seed = seed
         self.device = torch.device(device)
@@ -165,6 +178,10 @@ class PruningObjective:
             )
         except NonFiniteLossError as error:
             return self._fail(trial, f"fine-tuning failed: {error}")
+        recalibrate_batchnorm(
+            model, self.train_set, self.bn_batches, batch_size=self.batch_size, seed=self.seed,
+            device=self.device, channels_last=self.channels_last,
+        )
 
         validation = evaluate(model, self.val_set, device=self.device, channels_last=self.channels_last)
         if not math.isfinite(validation.loss):

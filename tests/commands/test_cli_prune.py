@@ -72,11 +72,16 @@ def test_cli_prune_rerun_resumes_study(checkpoint, tmp_path) -> None:
     # The checkpoint under the cache name stands for an earlier run's dense training.
     cached = tmp_path / dense_checkpoint_name("resnet20", "cifar10", 2, 0)
     cached.write_bytes(path.read_bytes())
-    arguments = _arguments(data_root, tmp_path, "--dense-epochs", "2", "--layers", "layer3.*,fc")
+    arguments = _arguments(
+        data_root, tmp_path, "--dense-epochs", "2", "--layers", "layer3.*,fc",
+        "--artifact-dir", str(tmp_path / "dashboard"),
+    )
 
     assert main(arguments) == 0
     assert main(arguments) == 0
 
+    assert not (tmp_path / "artifacts").exists()
+    assert len(list((tmp_path / "dashboard").iterdir())) >= 2
     summary = json.loads((tmp_path / "prune.json").read_text())
     assert summary["dense"]["source"] == "cache"
     assert len(summary["trials"]) == 3
@@ -96,6 +101,24 @@ def test_cli_prune_invalid_input(checkpoint, tmp_path, capsys, option, message) 
     arguments = _arguments(data_root, tmp_path, "--checkpoint", str(path))
     assert main(arguments + option) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("sampler", "population", "minimum"), [("nsga", "3", 4), ("nsgaii", "1", 2)])
+def test_cli_prune_rejects_small_population_before_training(tmp_path, capsys, sampler, population, minimum) -> None:
+    # No checkpoint and no data: the check has to fail before data loading or dense training.
+    arguments = [
+        "prune", "--model", "resnet20", "--data-root", str(tmp_path / "no-data"), "--sampler", sampler,
+        "--population", population, "--storage", f"sqlite:///{tmp_path / 'prune.db'}",
+    ]
+    assert main(arguments) == 2
+    assert f"--population {population} is below the minimum of {minimum}" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_prune_artifact_dir_needs_plots(tmp_path, capsys) -> None:
+    arguments = ["prune", "--artifact-dir", str(tmp_path), "--storage", f"sqlite:///{tmp_path / 'prune.db'}"]
+    assert main(arguments) == 2
+    assert "needs --plots" in capsys.readouterr().err
 
 
 def test_cli_prune_rejects_sparsity_range_of_one(tmp_path, capsys) -> None:
