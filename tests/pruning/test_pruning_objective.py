@@ -152,3 +152,8 @@ def test_objective_rejects_masked_model(cifar) -> None:
     apply_masks(model, magnitude_masks(model, {"fc": 0.5}))
     with pytest.raises(ValueError, match="masks"):
         PruningObjective(model, cifar["train"], cifar["val"])
+
+
+def test_objective_rejects_negative_bn_batches(cifar) -> None:
+    with pytest.raises(ValueError, match="bn_batches must be >= 0, got -1"):
+        _objective(cifar, bn_batches=-1)
