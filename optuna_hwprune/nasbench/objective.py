@@ -42,8 +42,8 @@ OP_PARAMS: tuple[str, ...] = tuple(f"op_{edge_name(edge)}" for edge in range(len
 OPTIMIZERS = ("adamw", "sgd")
 LR_RANGE = (1e-4, 0.1)
 WEIGHT_DECAY_RANGE = (1e-5, 0.1)
-# Small batches give a dataset of a few hundred images enough steps per epoch: with 3 epochs
-# on BreastMNIST's 546 images, batch size 64 leaves 24 steps and often ends at the majority-class accuracy.
+# Small batches give a dataset of a few hundred images enough steps per epoch. With 3 epochs on
+# BreastMNIST's 546 images, batch size 64 leaves 24 steps and often ends at the majority share.
 BATCH_SIZES = (16, 32, 64)
 LABEL_SMOOTHING_RANGE = (0.0, 0.2)
 
@@ -59,7 +59,8 @@ DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
 }
 
 METRIC_NAME = "val_accuracy"
-# Names of the training hyper-parameters, in the order :func:`suggest_hyperparameters` suggests them.
+# Names of the training hyper-parameters, in the order that :func:`suggest_hyperparameters`
+# suggests them.
 HYPERPARAMETERS = ("optimizer", "lr", "weight_decay", "batch_size", "label_smoothing", "epochs", "augment")
 
 
