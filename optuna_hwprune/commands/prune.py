@@ -10,8 +10,8 @@ from pathlib import Path
 
 
 SAMPLERS = ("nsga", "nsgaii", "tpe", "random")
-# Smallest population each genetic sampler accepts: LayerwiseNSGASampler needs 4 parents to
-# pick mates by tournament, Optuna's NSGAIISampler needs 2.
+# Smallest population that each genetic sampler accepts. The command checks it before it loads
+# data, because the samplers themselves reject it only when the study is created.
 MIN_POPULATION = {"nsga": 4, "nsgaii": 2}
 MODELS = ("resnet50", "resnet20", "resnet56")
 

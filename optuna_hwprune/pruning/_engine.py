@@ -272,8 +272,8 @@ def recalibrate_batchnorm(
     model.train()
     images = 0
     try:
-        batches_iter = iterate_batches(dataset, batch_size, shuffle=True, seed=seed, augment=augment, device=device)
-        for index, (x, _) in enumerate(batches_iter):
+        stream = iterate_batches(dataset, batch_size, shuffle=True, seed=seed, augment=augment, device=device)
+        for index, (x, _) in enumerate(stream):
             if index >= batches:
                 break
             model(x.contiguous(memory_format=memory_format))

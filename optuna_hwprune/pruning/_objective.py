@@ -41,9 +41,9 @@ class PruningObjective:
     """Optuna objective that prunes a trained model layer by layer.
 
     Each call suggests one sparsity per selected layer (parameter ``"sparsity/<layer>"``),
-    masks a fresh copy of the dense model by weight magnitude, fine-tunes it for a fixed number
-    of steps with the masks held, re-estimates its batch-norm statistics, and returns two
-    values to maximise:
+    and masks a fresh copy of the dense model by weight magnitude. It fine-tunes the copy for a
+    fixed number of steps with the masks held, re-estimates its batch-norm statistics, and
+    returns two values to maximise:
 
     1. top-1 accuracy on ``val_set`` (never the test split), and
     2. the speedup that ``estimator`` predicts against the dense model. It is an estimate from

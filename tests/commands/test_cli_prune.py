@@ -104,7 +104,7 @@ def test_cli_prune_invalid_input(checkpoint, tmp_path, capsys, option, message) 
 
 
 @pytest.mark.parametrize(("sampler", "population", "minimum"), [("nsga", "3", 4), ("nsgaii", "1", 2)])
-def test_cli_prune_rejects_small_population_before_training(tmp_path, capsys, sampler, population, minimum) -> None:
+def test_cli_prune_rejects_small_population(tmp_path, capsys, sampler, population, minimum) -> None:
     # No checkpoint and no data: the check has to fail before data loading or dense training.
     arguments = [
         "prune", "--model", "resnet20", "--data-root", str(tmp_path / "no-data"), "--sampler", sampler,

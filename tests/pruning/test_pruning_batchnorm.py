@@ -70,9 +70,9 @@ def test_recalibration_is_deterministic(train_set) -> None:
     first, second = _masked_model(), _masked_model()
     recalibrate_batchnorm(first, train_set, batches=2, batch_size=32, seed=3, channels_last=False)
     recalibrate_batchnorm(second, train_set, batches=2, batch_size=32, seed=3, channels_last=False)
-    for one, other in zip(_norms(first), _norms(second)):
-        assert torch.equal(one.running_mean, other.running_mean)
-        assert torch.equal(one.running_var, other.running_var)
+    for norm, twin in zip(_norms(first), _norms(second)):
+        assert torch.equal(norm.running_mean, twin.running_mean)
+        assert torch.equal(norm.running_var, twin.running_var)
 
 
 def test_recalibration_budget(train_set) -> None:
