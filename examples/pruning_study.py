@@ -3,7 +3,7 @@
 The three components are ordinary Optuna pieces: ``PruningObjective`` is the objective,
 ``LayerwiseNSGASampler`` the sampler, and ``FPGAEstimator`` supplies the speedup objective.
 
-    python examples/pruning_study.py --data-root ../shared/data/cifar10
+    python examples/pruning_study.py --data-root data/cifar10
 
 Without ``--checkpoint``, the script trains the dense model for one epoch first (a few minutes on
 a CPU). The speedups are estimates from an analytical FPGA model, not measurements.
