@@ -180,15 +180,7 @@ def count_macs(model: nn.Module, input_shape: tuple[int, int, int]) -> int:
         for module in model.modules()
         if isinstance(module, (nn.Conv2d, nn.Linear))
     ]
-    try:
-        was_training = model.training
-        model.eval()
-        with torch.no_grad():
-            model(torch.zeros(1, *input_shape))
-        model.train(was_training)
-    finally:
-        for handle in handles:
-            handle.remove()
+    _forward_once(model, input_shape, handles)
     return int(total)
 
 
@@ -222,15 +214,7 @@ def estimate_memory_bytes(model: nn.Module, input_shape: tuple[int, int, int]) -
 
     blocks = [model.stem, *model.cells, model.head] if isinstance(model, CellNetwork) else [model]
     handles = [block.register_forward_hook(hook) for block in blocks]
-    try:
-        was_training = model.training
-        model.eval()
-        with torch.no_grad():
-            model(torch.zeros(1, *input_shape))
-        model.train(was_training)
-    finally:
-        for handle in handles:
-            handle.remove()
+    _forward_once(model, input_shape, handles)
 
     weights = sum(tensor.numel() for tensor in model.state_dict().values() if tensor.is_floating_point())
     weight_bytes = weights * bytes_per_value
@@ -240,3 +224,18 @@ def estimate_memory_bytes(model: nn.Module, input_shape: tuple[int, int, int]) -
         "peak_activations": activation_bytes,
         "total": weight_bytes + activation_bytes,
     }
+
+
+def _forward_once(
+    model: nn.Module, input_shape: tuple[int, int, int], handles: list[torch.utils.hooks.RemovableHandle]
+) -> None:
+    """Run one zero image through ``model`` in eval mode, then remove ``handles``."""
+    try:
+        was_training = model.training
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros(1, *input_shape))
+        model.train(was_training)
+    finally:
+        for handle in handles:
+            handle.remove()
