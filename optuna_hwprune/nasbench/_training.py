@@ -49,21 +49,6 @@ class TrainResult:
     steps: int
 
 
-def resolve_device(device: str) -> torch.device:
-    """Map ``"auto"``, ``"cpu"`` or ``"cuda"`` to a torch device.
-
-    Raises:
-        ValueError: If ``device`` is unknown, or ``"cuda"`` is requested without a GPU.
-    """
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device not in ("cpu", "cuda"):
-        raise ValueError(f"unknown device {device!r}; use auto, cpu or cuda")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' requested but torch finds no CUDA GPU; use --device cpu")
-    return torch.device(device)
-
-
 @contextlib.contextmanager
 def torch_threads(num_threads: int | None) -> Iterator[None]:
     """Run the body with ``num_threads`` intra-op CPU threads, then restore the previous count.

@@ -144,7 +144,7 @@ class SeedSearchObjective:
         table: BenchTable | None = None,
         num_threads: int | None = 1,
     ) -> None:
-        from optuna_hwprune.nasbench._training import resolve_device
+        from optuna_hwprune._device import resolve_device
 
         if max_epochs < 1:
             raise ValueError(f"max_epochs must be a positive integer, got {max_epochs}")

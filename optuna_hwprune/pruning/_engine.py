@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from optuna_hwprune._device import resolve_device  # noqa: F401  (re-exported by the package)
 from optuna_hwprune.datasets import ImageDataset, iterate_batches
 
 _logger = logging.getLogger(__name__)
@@ -40,25 +41,6 @@ class Evaluation:
     accuracy: float
     loss: float
     images: int
-
-
-def resolve_device(device: str) -> torch.device:
-    """Turn ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"`` into a device.
-
-    Raises:
-        ValueError: If the name is invalid, or CUDA is requested but not available.
-    """
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except RuntimeError as error:
-        raise ValueError(f"invalid device {device!r}; use auto, cpu, cuda or cuda:N.") from error
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} requested but CUDA is not available; use --device cpu.")
-    if resolved.type not in ("cpu", "cuda"):
-        raise ValueError(f"unsupported device {device!r}; use auto, cpu, cuda or cuda:N.")
-    return resolved
 
 
 def _memory_format(channels_last: bool) -> torch.memory_format:
