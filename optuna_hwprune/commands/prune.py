@@ -8,12 +8,21 @@ import time
 import warnings
 from pathlib import Path
 
+from optuna_hwprune.commands._common import (
+    CONFIG_ATTR,
+    check_storage,
+    check_study_options,
+    non_negative_int,
+    positive_int,
+)
+
 
 SAMPLERS = ("nsga", "nsgaii", "tpe", "random")
 # Smallest population that each genetic sampler accepts. The command checks it before it loads
 # data, because the samplers themselves reject it only when the study is created.
 MIN_POPULATION = {"nsga": 4, "nsgaii": 2}
 MODELS = ("resnet50", "resnet20", "resnet56")
+
 
 
 def _sparsity_range(text: str) -> tuple[float, float]:
@@ -28,20 +37,6 @@ def _sparsity_range(text: str) -> tuple[float, float]:
             f"invalid sparsity range {text!r}; it needs 0 <= LOW <= HIGH < 1 (1.0 removes a layer)"
         )
     return low, high
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     model.add_argument("--checkpoint", type=Path, help="trained dense model to start from (skips dense training)")
     model.add_argument(
         "--dense-epochs",
-        type=_positive_int,
+        type=positive_int,
         default=30,
         help="epochs of dense training on the whole train split when no checkpoint is given; the "
         "result is cached next to the study (default: 30)",
@@ -76,8 +71,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     model.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="training device (default: auto)")
 
     search = parser.add_argument_group("search")
-    search.add_argument("--trials", type=_positive_int, default=100, help="trials the study should hold in total (default: 100)")
-    search.add_argument("--population", type=_positive_int, help="population size of the NSGA samplers (default: the sampler's)")
+    search.add_argument("--trials", type=positive_int, default=100, help="trials the study should hold in total (default: 100)")
+    search.add_argument("--population", type=positive_int, help="population size of the NSGA samplers (default: the sampler's)")
     search.add_argument("--sampler", choices=SAMPLERS, default="nsga", help="nsga: LayerwiseNSGASampler (default); nsgaii, tpe, random: Optuna's")
     search.add_argument(
         "--sparsity-range",
@@ -92,13 +87,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="PATTERNS",
         help="comma-separated fnmatch patterns of the layers to prune, e.g. 'layer*,fc' (default: every Conv2d and Linear)",
     )
-    search.add_argument("--finetune-steps", type=_non_negative_int, default=100, help="fine-tuning steps per trial (default: 100)")
+    search.add_argument("--finetune-steps", type=non_negative_int, default=100, help="fine-tuning steps per trial (default: 100)")
     search.add_argument("--finetune-lr", type=float, default=0.03, help="initial fine-tuning learning rate, cosine-decayed (default: 0.03)")
-    search.add_argument("--batch-size", type=_positive_int, default=128, help="images per training step (default: 128)")
-    search.add_argument("--train-subset", type=_positive_int, help="fine-tune on a stratified subset of this many training images")
+    search.add_argument("--batch-size", type=positive_int, default=128, help="images per training step (default: 128)")
+    search.add_argument("--train-subset", type=positive_int, help="fine-tune on a stratified subset of this many training images")
     search.add_argument(
         "--val-subset",
-        type=_positive_int,
+        type=positive_int,
         help="evaluate on stratified subsets of this many validation and test images",
     )
 
@@ -188,6 +183,15 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--artifact-dir receives the plots, so it needs --plots DIR as well")
     layers = _parse_layers(args.layers)
     device = resolve_device(args.device)
+    check_storage(args.storage)
+    config = {
+        "model": args.model,
+        "dataset": args.dataset,
+        "structured": args.structured,
+        "sparsity_range": list(args.sparsity_range),
+        "layers": args.layers,
+    }
+    check_study_options(args.storage, args.study, 2, config)
     # channels_last made the CIFAR ResNets about twice as fast on a CPU but slowed ResNet50
     # down there (benchmarks/pruning_cost.py); on CUDA it is the usual choice.
     channels_last = device.type == "cuda" or args.model != "resnet50"
@@ -246,6 +250,7 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study.set_metric_names(list(objective.metric_names))
     study.set_user_attr("model", args.model)
+    study.set_user_attr(CONFIG_ATTR, config)
     study.set_user_attr("dense_val_accuracy", dense_val.accuracy)
     study.set_user_attr("dense_test_accuracy", dense_test.accuracy)
     study.set_user_attr("dense_latency_ms", estimate.latency_ms)

@@ -7,6 +7,7 @@ import json
 import logging
 from pathlib import Path
 
+from optuna_hwprune.commands._common import check_storage, check_study_options, non_negative_int, positive_int
 from optuna_hwprune.nasbench.search import SAMPLERS
 
 _logger = logging.getLogger(__name__)
@@ -40,10 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="HW-NAS-Bench-v1_0.pickle or a compiled .npz table (default: the bundled table)",
     )
 
-    parser.add_argument("--seeds", type=int, default=4, help="number of seed cells to enqueue (default: 4)")
-    parser.add_argument("--trials", type=int, default=8, help="number of trained trials, seeds included (default: 8)")
-    parser.add_argument("--epochs", type=int, default=3, help="maximum training epochs per trial (default: 3)")
-    parser.add_argument("--train-subset", type=int, help="train on a stratified subset of this many images")
+    parser.add_argument("--seeds", type=non_negative_int, default=4, help="number of seed cells to enqueue (default: 4)")
+    parser.add_argument("--trials", type=positive_int, default=8, help="number of trained trials, seeds included (default: 8)")
+    parser.add_argument("--epochs", type=positive_int, default=3, help="maximum training epochs per trial (default: 3)")
+    parser.add_argument("--train-subset", type=positive_int, help="train on a stratified subset of this many images")
 
     parser.add_argument("--reference", help="reference dataset (default: chosen by similarity)")
     parser.add_argument("--sampler", choices=SAMPLERS, default="auto", help="sampler for non-seed trials")
@@ -75,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.artifact_dir is not None and args.plots is None:
         raise ValueError("--artifact-dir uploads the plots, so it needs --plots DIR as well")
+    check_storage(args.storage)
+    check_study_options(args.storage, args.study, 1, {})
     table = load_table(args.table)
     console = Console(stderr=True)
     progress = Progress(
