@@ -205,7 +205,13 @@ def load_hw_nas_bench_pickle(path: str | Path) -> BenchTable:
         )
     with path.open("rb") as handle:
         # The official file is plain Python dicts and lists; load only files you trust.
-        data = pickle.load(handle)
+        try:
+            data = pickle.load(handle)
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as error:
+            raise ValueError(
+                f"{path} is not a readable pickle file ({error}); download "
+                f"HW-NAS-Bench-v1_0.pickle again from {HW_NAS_BENCH_URL}"
+            ) from error
     space = data.get("nasbench201") if isinstance(data, Mapping) else None
     if not isinstance(space, Mapping):
         raise ValueError(f"{path} is not a HW-NAS-Bench data file: no 'nasbench201' entry")

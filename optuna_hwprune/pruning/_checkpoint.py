@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,14 @@ def load_dense_checkpoint(
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} not found; train without --checkpoint to create one.")
-    payload = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as error:
+        # torch's own message suggests weights_only=False, which would run arbitrary code.
+        raise ValueError(
+            f"checkpoint {path} is not a torch state_dict or a checkpoint written by hwprune "
+            f"({type(error).__name__}); pass a file saved with torch.save(model.state_dict(), path)"
+        ) from error
 
     metadata: dict[str, Any] = {}
     state = payload

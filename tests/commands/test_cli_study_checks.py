@@ -55,3 +55,21 @@ def test_seed_search_rejects_non_positive_counts(option, capsys) -> None:
     with pytest.raises(SystemExit):
         main(["seed-search", option, "0"])
     assert "expected an integer >= 1, got 0" in capsys.readouterr().err
+
+
+def test_unreadable_table_file_is_rejected(tmp_path, capsys) -> None:
+    table = tmp_path / "HW-NAS-Bench-v1_0.pickle"
+    table.write_text("not a pickle")
+    status = main(["bench", "query", "--dataset", "cifar10", "--index", "0", "--table", str(table)])
+    message = capsys.readouterr().err
+    assert status == 2
+    assert "is not a readable pickle file" in message
+
+
+def test_unreadable_checkpoint_is_rejected(tmp_path) -> None:
+    from optuna_hwprune.pruning import load_dense_checkpoint
+
+    checkpoint = tmp_path / "model.pt"
+    checkpoint.write_text("not a checkpoint")
+    with pytest.raises(ValueError, match="is not a torch state_dict"):
+        load_dense_checkpoint(checkpoint, "resnet20", num_classes=10)
