@@ -31,7 +31,7 @@ _logger = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
 
 # Size of the validation split that CIFAR-10 lacks: a fixed, class-stratified hold-out of the
-# 50,000 training images (seeded, so every run and process sees the same split).
+# 50,000 training images. Its seed is fixed, so every run and process uses the same split.
 CIFAR10_VAL_SIZE = 5000
 _CIFAR10_VAL_SEED = 0
 
@@ -252,7 +252,7 @@ def load_dataset(
 
     Args:
         name: ``"cifar10"`` or a 2D MedMNIST flag such as ``"pathmnist"``.
-        root: Folder that holds the data (see the module docstring for the accepted layouts);
+        root: Folder that contains the data (see the module docstring for the accepted layouts);
             defaults to ``./data/<name>``.
         split: ``"train"``, ``"val"`` or ``"test"``.
         download: Download the files when they are missing from ``root``.

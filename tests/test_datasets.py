@@ -60,7 +60,8 @@ def test_batches_are_normalised_and_cover_dataset() -> None:
     for x, y in iterate_batches(dataset, 32, shuffle=True, seed=1, augment=True):
         assert x.dtype == torch.float32
         assert x.shape[1:] == (1, 28, 28)
-        assert x.min() >= -1.0 and x.max() <= 1.0
+        assert x.min() >= -1.0
+        assert x.max() <= 1.0
         seen += len(y)
     assert seen == len(dataset)
 

@@ -138,7 +138,7 @@ class FPGAEstimator:
     start of each output row of a spatial convolution. Memory time is the weight and
     activation bytes over the bandwidth. Consecutive layers of one
     block (a cell, a residual block) overlap when every activation tensor of the block fits
-    the on-chip buffer; the block then takes as long as its busiest resource. Otherwise the
+    the on-chip buffer, and the block then takes as long as its busiest resource. Otherwise the
     layers run one after another. Batch norm folds into the preceding convolution and
     activations run in the output stage of the unit that produced the tensor, so neither
     costs a pass of its own. Energy is static power times latency plus a dynamic energy per

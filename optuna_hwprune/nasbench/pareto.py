@@ -87,8 +87,8 @@ def select_diverse(
 ) -> list[int]:
     """Choose ``k`` cells spread along the Pareto front (next layers fill in a short front).
 
-    The most accurate front cell comes first; each next cell is the candidate farthest (in
-    accuracy and ``metric``, both scaled to [0, 1] over the candidates) from those chosen, so
+    The most accurate front cell comes first. Each next cell is the candidate farthest from
+    those chosen, in accuracy and ``metric`` both scaled to [0, 1] over the candidates, so the
     seeds cover the whole trade-off. Cells that compute the same function as a chosen one
     (same NAS-Bench-201 unique string) are skipped.
 

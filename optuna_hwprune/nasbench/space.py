@@ -9,7 +9,7 @@ earlier node ``j < i``, so a cell has six edges, each carrying one of five opera
 where ``op~j`` inside the ``i``-th group is the edge ``i <- j``. The op tuples used here follow
 that string, so edges come in the order ``1<-0, 2<-0, 2<-1, 3<-0, 3<-1, 3<-2``.
 
-The benchmark index of a cell is its row in NAS-Bench-201 (and HW-NAS-Bench); that order is not
+The benchmark index of a cell is its row in NAS-Bench-201 and HW-NAS-Bench. That order is not
 a simple enumeration of op tuples, so it is read from the bundled table.
 """
 

@@ -65,13 +65,7 @@ def plot_pruning_front(
     axes.set_title(f"{study.study_name}: accuracy against estimated speedup")
     axes.grid(alpha=0.3)
     axes.legend(loc="lower left")
-    figure.tight_layout()
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
+    return _save(figure, path)
 
 
 def choose_front_trials(front: Sequence[FrozenTrial], count: int = 5) -> list[FrozenTrial]:
@@ -119,13 +113,7 @@ def plot_front_sparsity(
     axes.grid(alpha=0.3)
     if chosen:
         axes.legend(fontsize=8, loc="upper left")
-    figure.tight_layout()
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
+    return _save(figure, path)
 
 
 def write_pruning_plots(
@@ -144,3 +132,12 @@ def write_pruning_plots(
         plot_pruning_front(study, dense_accuracy, folder / PARETO_PLOT),
         plot_front_sparsity(study, layer_names, folder / SPARSITY_PLOT),
     ]
+
+
+def _save(figure, path: str | Path) -> Path:
+    figure.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    _pyplot().close(figure)
+    return path
